@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` serves the API, `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench demo-data clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## embedded DB (unless MONGODB_URL answers) + demo data if empty + API on :8000
+	$(PY) -m app.launch
+
+test: lint  ## lint, then the whole suite against an in-process SecantusDB
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)  ## figures of docs/benchmarks.md; SIZES="50000 1000000" by default
+	$(PY) -m bench.service $(if $(SIZES),--sizes $(SIZES),)
+
+demo-data: $(STAMP)  ## rewrite the demo data (drops the three collections first)
+	$(PY) -m app.demo_data --drop
+
+clean:
+	rm -rf $(VENV) data logs

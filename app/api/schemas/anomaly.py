@@ -1,0 +1,32 @@
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.api.schemas.common import ModelStatus
+
+MAX_DATA_POINTS = 10_000
+
+
+class AnomalyDetectionRequest(BaseModel):
+    data_points: list[dict[str, Any]] = Field(
+        max_length=MAX_DATA_POINTS,
+        description="Transactions to score; each holds a number for every feature.",
+        examples=[[{"totalAmount": 120.5, "quantity": 2}, {"totalAmount": 98000, "quantity": 400}]],
+    )
+    features: list[str] = Field(
+        default=["totalAmount", "quantity"],
+        min_length=1,
+        description="Features of the points to score: the model's `totalAmount` (alias "
+        "`totalPrice`) and `quantity`.",
+    )
+
+
+class AnomalyResult(BaseModel):
+    is_anomaly: bool
+    anomaly_score: float = Field(description="Lower is more anomalous; below 0 is an anomaly.")
+    data: dict[str, Any] = Field(description="The data point as it was sent.")
+    details: dict[str, float] = Field(description="The feature values the model scored.")
+
+
+class AnomalyStatus(ModelStatus):
+    contamination_threshold: float

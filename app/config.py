@@ -1,0 +1,111 @@
+"""One source of configuration: every setting, read from the environment and `.env`, validated."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+APP_NAME = "Adaptive BI AI Service"
+APP_VERSION = "2.0.0"
+
+
+class Settings(BaseSettings):
+    """Settings keep the original service's environment names; new ones are UPPER_SNAKE too."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", case_sensitive=True, extra="ignore"
+    )
+
+    # Server
+    AI_SERVICE_HOST: str = "0.0.0.0"
+    AI_SERVICE_PORT: int = Field(8000, ge=1, le=65535)
+    AI_SERVICE_DEBUG: bool = False
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = ["*"]
+
+    # MongoDB
+    MONGODB_URL: str = "mongodb://localhost:27017"
+    DATABASE_NAME: str = "adaptive_bi"
+    MONGODB_TIMEOUT_MS: int = Field(2000, ge=100, description="Server selection/connect timeout.")
+    DB_WATCH_INTERVAL_SECONDS: float = Field(5.0, gt=0, description="How often the DB is pinged.")
+
+    # Embedded database used by `make run` when MONGODB_URL is unreachable
+    EMBEDDED_DB_PATH: Path = Path("data/db")
+    EMBEDDED_DB_PORT: int = Field(27018, ge=1, le=65535)
+
+    # Field and collection names of the producer's schema (contract section 4)
+    TRANSACTIONS_COLLECTION: str = "transactions"
+    PRODUCTS_COLLECTION: str = "products"
+    TRANSACTION_DATE_FIELD: str = "transactionDate"
+    TRANSACTION_AMOUNT_FIELD: str = "totalPrice"
+    TRANSACTION_QUANTITY_FIELD: str = "quantity"
+    TRANSACTION_USER_FIELD: str = "userId"
+    TRANSACTION_PRODUCT_FIELD: str = "productId"
+    TRANSACTION_STATUS_FIELD: str = "status"
+    PRODUCT_ID_FIELD: str = "productId"
+    PRODUCT_NAME_FIELD: str = "name"
+    PRODUCT_CATEGORY_FIELD: str = "category"
+    PRODUCT_PRICE_FIELD: str = "price"
+    PRODUCT_STOCK_FIELD: str = "stock"
+    NON_SALE_STATUSES: Annotated[list[str], NoDecode] = ["failed", "returned"]
+
+    # Models
+    MODEL_SAVE_PATH: Path = Path("data/models")
+    RETRAIN_INTERVAL_HOURS: float = Field(24, ge=0, description="0 turns periodic retraining off.")
+    DATA_COLLECTION_DAYS: int = Field(90, ge=7, le=3650)
+    FORECAST_HORIZON: int = Field(7, ge=1, le=30)
+    FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (
+        "RandomForestRegressor"
+    )
+    ANOMALY_THRESHOLD: float = Field(0.05, gt=0, le=0.5)
+    ANOMALY_MODEL_TYPE: Literal["IsolationForest", "OneClassSVM"] = "IsolationForest"
+    ANOMALY_SAMPLE_SIZE: int = Field(50_000, ge=100, le=2_000_000)
+    MIN_INTERACTIONS_FOR_RECOMMENDATION: int = Field(5, ge=1)
+    RECOMMENDER_MODEL_TYPE: Literal["SVD"] = "SVD"
+    RECOMMENDER_COMPONENTS: int = Field(50, ge=2, le=500)
+
+    # Logging
+    LOG_DIR: Path = Path("logs")
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Declared by the original service, never used by it nor by this one (no auth today).
+    JWT_SECRET_KEY: str | None = None
+    ALGORITHM: str = "HS256"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(30, ge=1)
+
+    @field_validator("CORS_ORIGINS", "NON_SALE_STATUSES", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Lists come from the environment as comma-separated text: `a,b,c`."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("MONGODB_URL")
+    @classmethod
+    def _mongodb_scheme(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value
+
+
+class SettingsError(RuntimeError):
+    """Raised with a message naming each invalid setting, so start-up stops readably."""
+
+
+def load_settings() -> Settings:
+    """Builds the settings, turning pydantic's error into one line per invalid setting."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid configuration: {problems}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built once on first use (never at import)."""
+    return load_settings()

@@ -1,0 +1,48 @@
+"""Domain errors. Each carries the HTTP status it maps to and a sentence a person can act on."""
+
+
+class ServiceError(Exception):
+    """Base of every error the service reports to its callers on purpose."""
+
+    status_code = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(ServiceError):
+    """The request is well-formed JSON but its content cannot be used."""
+
+    status_code = 422
+
+
+class NotEnoughData(ServiceError):
+    """The database holds too little data to train a model."""
+
+    status_code = 409
+
+
+class ModelNotTrained(ServiceError):
+    """A prediction was asked of a model that has not been trained yet."""
+
+    status_code = 503
+
+    def __init__(self, model: str, state: str) -> None:
+        super().__init__(
+            f"The {model} model is not trained yet (state: {state}). It trains in the background "
+            f"when data is available; to train it now, run "
+            f"`curl -X POST http://<host>:8000/api/v1/{model}/train`."
+        )
+
+
+class DatabaseUnavailable(ServiceError):
+    """MongoDB did not answer; the service keeps running and retries by itself."""
+
+    status_code = 503
+
+    def __init__(self, cause: object) -> None:
+        super().__init__(
+            "The database is unreachable right now, so this request cannot be served; "
+            f"the service reconnects by itself, try again shortly ({type(cause).__name__})."
+        )

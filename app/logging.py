@@ -1,0 +1,50 @@
+"""One logging setup: loguru to stdout and a daily file; stdlib and uvicorn logs routed into it."""
+
+import inspect
+import logging
+import sys
+from pathlib import Path
+
+from loguru import logger
+
+_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z | {level: <8} | {name}:{function}:{line} - {message}"
+
+
+class InterceptHandler(logging.Handler):
+    """Hands every standard-library record to loguru, keeping its level and origin."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        frame, depth = inspect.currentframe(), 0
+        while frame is not None and (depth == 0 or frame.f_code.co_filename == logging.__file__):
+            frame = frame.f_back
+            depth += 1
+        logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
+
+
+def configure_logging(log_dir: Path, level: str = "INFO") -> None:
+    """Idempotent: safe to call from the server, the launcher and tests alike."""
+    logger.remove()
+    logger.add(sys.stdout, level=level, format=_FORMAT, backtrace=False, diagnose=False)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logger.add(
+        log_dir / "ai_service_{time:YYYY-MM-DD}.log",
+        level=level,
+        format=_FORMAT,
+        rotation="00:00",
+        retention="7 days",
+        compression="gz",
+        enqueue=True,
+        backtrace=False,
+        diagnose=False,
+    )
+    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi", "pymongo"):
+        std_logger = logging.getLogger(name)
+        std_logger.handlers = [InterceptHandler()]
+        std_logger.propagate = False
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,129 @@
+"""What each prediction endpoint does, between the HTTP layer and the live models."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.errors import InvalidInput
+from app.models.anomaly_detection import AnomalyModel
+from app.models.forecasting import ForecastModel
+from app.models.model_manager import ModelManager
+from app.models.recommendation import Ranked, Recommender
+from app.services.data_processor import AMOUNT, DataProcessor
+
+FEATURE_ALIASES = {"totalPrice": AMOUNT}
+
+
+async def forecast_sales(manager: ModelManager, horizon: int, now: datetime) -> dict[str, Any]:
+    """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""
+    model: ForecastModel = manager.live("forecast")
+    today = pd.Timestamp(now.astimezone(UTC).date())
+    first_day = max(today, model.last_day + pd.Timedelta(days=1))
+    predicted = await asyncio.to_thread(model.forecast, first_day, horizon)
+    return {
+        "message": f"Sales forecast for the next {horizon} days, from "
+        f"{first_day.date()}, based on sales up to {model.last_day.date()}.",
+        "forecast": [
+            {"date": day.date(), "predicted_sales": round(float(value), 2)}
+            for day, value in predicted.items()
+        ],
+        "model_type": model.model_type,
+        "history_end": model.last_day.date(),
+    }
+
+
+def _canonical_features(requested: list[str], model: AnomalyModel) -> list[str]:
+    canonical = list(dict.fromkeys(FEATURE_ALIASES.get(f, f) for f in requested))
+    unknown = [f for f in requested if FEATURE_ALIASES.get(f, f) not in model.feature_names]
+    known = ", ".join(model.feature_names)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown feature(s) {', '.join(map(repr, unknown))}: the anomaly model scores "
+            f"{known} (totalPrice is accepted for totalAmount)."
+        )
+    if sorted(canonical) != sorted(model.feature_names):
+        raise InvalidInput(f"features must name every feature the model scores: {known}.")
+    return model.feature_names
+
+
+def _feature_values(points: list[dict[str, Any]], features: list[str]) -> np.ndarray:
+    """The points as a numeric matrix, or `InvalidInput` naming the first bad point and field."""
+    frame = pd.DataFrame.from_records(points, index=range(len(points)))
+    columns = []
+    for feature in features:
+        raw = frame.get(feature, pd.Series(None, index=frame.index, dtype=object))
+        aliases = [a for a, target in FEATURE_ALIASES.items() if target == feature]
+        for alias in aliases:
+            if alias in frame:
+                raw = raw.where(raw.notna(), frame[alias])
+        is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_))
+        numbers = pd.to_numeric(raw.where(~is_bool), errors="coerce").astype(np.float64)
+        bad = ~np.isfinite(numbers.to_numpy())
+        if bad.any():
+            i = int(np.argmax(bad))
+            also = f" (or {', '.join(aliases)})" if aliases else ""
+            if raw.isna().iloc[i]:
+                raise InvalidInput(f"data_points[{i}] has no value for '{feature}'{also}.")
+            raise InvalidInput(
+                f"data_points[{i}].{feature} must be a finite number, got {raw.tolist()[i]!r}."
+            )
+        columns.append(numbers.to_numpy())
+    return np.column_stack(columns)
+
+
+async def detect_anomalies(
+    manager: ModelManager, points: list[dict[str, Any]], requested_features: list[str]
+) -> list[dict[str, Any]]:
+    """Scores every point in one vectorised call; an empty batch is an empty answer."""
+    model: AnomalyModel = manager.live("anomaly")
+    features = _canonical_features(requested_features, model)
+    if not points:
+        return []
+    values = _feature_values(points, features)
+    scores, flags = await asyncio.to_thread(model.score, values)
+    return [
+        {
+            "is_anomaly": bool(flag),
+            "anomaly_score": float(score),
+            "data": point,
+            "details": dict(zip(features, map(float, row), strict=True)),
+        }
+        for point, score, flag, row in zip(points, scores, flags, values, strict=True)
+    ]
+
+
+async def recommend_products(
+    manager: ModelManager, data: DataProcessor, user_id: str, count: int
+) -> dict[str, Any]:
+    """Personal recommendations for a known user, popular products otherwise; products the user
+    ever bought are left out, and only products found in the catalogue are returned."""
+    model: Recommender = manager.live("recommend")
+    bought = await data.products_bought_by(user_id)
+    wanted = 2 * count + 10  # room for products missing from the catalogue
+    ranked: Ranked
+    if model.knows(user_id):
+        ranked, strategy = model.recommend(user_id, wanted, bought), "personalized"
+        message = f"Recommendations for user {user_id} generated successfully."
+    else:
+        ranked, strategy = model.popular(wanted, bought), "popular"
+        message = (
+            f"User {user_id} has too few purchases for personal recommendations; returning the "
+            "most popular products they have not bought."
+            if bought
+            else f"User {user_id} is unknown; returning the most popular products."
+        )
+    details = await data.products([item for item, _ in ranked])
+    recommendations = [
+        {**details[item], "productId": item, "score": round(score, 6)}
+        for item, score in ranked
+        if item in details and details[item].get("productName")
+    ][:count]
+    return {
+        "message": message,
+        "user_id": user_id,
+        "strategy": strategy,
+        "recommendations": recommendations,
+    }

@@ -1,0 +1,124 @@
+"""What training each model means: which data to read, then which fit to run off the event loop.
+
+Each trainer reads MongoDB through the data processor (async), fits in a worker thread, and
+returns the model with the facts its metadata records. Time spent in the database and in the
+model is measured apart, since the embedded database scans far slower than MongoDB."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.config import Settings
+from app.models.anomaly_detection import train_anomaly_detector
+from app.models.forecasting import train_forecaster
+from app.models.recommendation import train_recommender
+from app.services.data_processor import AMOUNT, QUANTITY, DataProcessor
+
+ANOMALY_FEATURES = [AMOUNT, QUANTITY]
+
+
+@dataclass
+class Trained:
+    """A fitted model and the facts about its training that go into its metadata."""
+
+    model: Any
+    rows: int
+    window_start: datetime
+    window_end: datetime
+    metrics: dict[str, float]
+    feature_names: list[str] = field(default_factory=list)
+    query_seconds: float = 0.0
+    fit_seconds: float = 0.0
+
+    def metadata(self, model_type: str) -> dict[str, Any]:
+        return {
+            "model_type": model_type,
+            "trained_at": datetime.now(UTC).isoformat(),
+            "data_window": {
+                "start": self.window_start.isoformat(),
+                "end": self.window_end.isoformat(),
+            },
+            "rows_used": self.rows,
+            "metrics": self.metrics,
+            "feature_names": self.feature_names,
+            "query_seconds": round(self.query_seconds, 3),
+            "fit_seconds": round(self.fit_seconds, 3),
+        }
+
+
+Trainer = Callable[[DataProcessor, Settings, datetime], Awaitable[Trained]]
+
+
+def start_of_day(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _timed_fit(fit: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    model = await asyncio.to_thread(fit)
+    return model, time.perf_counter() - started
+
+
+async def train_forecast(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
+    """Complete UTC days of the collection window; today is still filling up, so left out."""
+    end = start_of_day(now)
+    start = end - timedelta(days=settings.DATA_COLLECTION_DAYS)
+    started = time.perf_counter()
+    series = await data.daily_sales(start, end)
+    query_seconds = time.perf_counter() - started
+    model, fit_seconds = await _timed_fit(
+        lambda: train_forecaster(series, settings.FORECAST_MODEL_TYPE)
+    )
+    return Trained(
+        model,
+        len(series),
+        start,
+        end,
+        model.metrics,
+        model.feature_names,
+        query_seconds,
+        fit_seconds,
+    )
+
+
+async def train_anomaly(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
+    start = now - timedelta(days=settings.DATA_COLLECTION_DAYS)
+    started = time.perf_counter()
+    sample = await data.transaction_sample(start, settings.ANOMALY_SAMPLE_SIZE)
+    query_seconds = time.perf_counter() - started
+    model, fit_seconds = await _timed_fit(
+        lambda: train_anomaly_detector(
+            sample[ANOMALY_FEATURES].to_numpy(),
+            ANOMALY_FEATURES,
+            settings.ANOMALY_MODEL_TYPE,
+            settings.ANOMALY_THRESHOLD,
+        )
+    )
+    return Trained(
+        model,
+        len(sample),
+        start,
+        now,
+        model.metrics,
+        ANOMALY_FEATURES,
+        query_seconds,
+        fit_seconds,
+    )
+
+
+async def train_recommend(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
+    start = now - timedelta(days=settings.DATA_COLLECTION_DAYS)
+    started = time.perf_counter()
+    interactions = await data.user_item_interactions(
+        start, settings.MIN_INTERACTIONS_FOR_RECOMMENDATION
+    )
+    query_seconds = time.perf_counter() - started
+    model, fit_seconds = await _timed_fit(
+        lambda: train_recommender(interactions, settings.RECOMMENDER_COMPONENTS)
+    )
+    return Trained(
+        model, len(interactions), start, now, model.metrics, [], query_seconds, fit_seconds
+    )

@@ -1,0 +1,178 @@
+"""The service's life: database outages, training off the event loop, saved and corrupt models."""
+
+import asyncio
+import threading
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from pymongo import AsyncMongoClient
+from secantus import SecantusDBServer
+
+from app.demo_data import write_demo_data
+from app.models.forecasting import ForecastModel
+from app.models.store import ArtifactStore
+from app.services import training
+from tests.conftest import (
+    SEED_SPEC,
+    SEEDED_DB,
+    free_port,
+    make_settings,
+    running,
+    wait_trained,
+    wait_until,
+)
+
+
+async def _model_status(client: httpx.AsyncClient, name: str) -> dict:
+    return (await client.get(f"/api/v1/{name}/status")).json()
+
+
+async def _seeded_storage(directory: Path) -> None:
+    """Fills a SecantusDB storage directory with demo data, then closes it."""
+    server = SecantusDBServer(port=0, storage_path=str(directory))
+    server.start()
+    client: AsyncMongoClient = AsyncMongoClient(server.uri, tz_aware=True)
+    await write_demo_data(client[SEEDED_DB], SEED_SPEC)
+    await client.close()
+    server.stop()
+
+
+async def test_database_down_at_start_then_back(tmp_path: Path) -> None:
+    await _seeded_storage(tmp_path / "db")
+    port = free_port()
+    settings = make_settings(f"mongodb://127.0.0.1:{port}", tmp_path)
+    async with running(settings) as client:
+        assert (await client.get("/api/v1/health/")).status_code == 200
+        status = (await client.get("/status")).json()
+        assert status["database_connected"] is False
+        assert status["models_loaded"] is False
+        detailed = await client.get("/api/v1/health/detailed")
+        assert detailed.status_code == 503
+        assert detailed.json()["status"] == "unhealthy"
+        assert detailed.json()["database_status"] == "disconnected"
+        train = await client.post("/api/v1/forecast/train")
+        assert train.status_code == 503
+        assert train.json()["detail"].startswith("The database is unreachable right now")
+        predict = await client.get("/api/v1/forecast/predict")
+        assert predict.status_code == 503
+        assert "curl -X POST http://<host>:8000/api/v1/forecast/train" in predict.json()["detail"]
+
+        server = SecantusDBServer(port=port, storage_path=str(tmp_path / "db"))
+        server.start()
+        try:
+            await wait_trained(client)
+            assert (await client.get("/status")).json()["database_connected"] is True
+            assert (await client.get("/api/v1/health/detailed")).status_code == 200
+        finally:
+            server.stop()
+
+
+async def test_health_answers_while_a_model_trains(
+    mongo_server: SecantusDBServer,
+    seeded_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    real_fit = training.train_forecaster
+
+    def held_fit(series: pd.Series, model_type: str) -> ForecastModel:
+        started.set()
+        release.wait(60)
+        return real_fit(series, model_type)
+
+    monkeypatch.setattr(training, "train_forecaster", held_fit)
+    async with running(make_settings(mongo_server.uri, tmp_path)) as client:
+
+        async def fit_started() -> bool:
+            return started.is_set()
+
+        await wait_until(fit_started, what="the forecast fit to start")
+        for _ in range(10):
+            response = await asyncio.wait_for(client.get("/api/v1/health/"), timeout=5)
+            assert response.status_code == 200
+        status = await _model_status(client, "forecast")
+        predict = await client.get("/api/v1/forecast/predict")
+        assert not release.is_set()
+        release.set()
+
+        assert status["state"] == "training"
+        assert status["is_trained"] is False
+        assert predict.status_code == 503
+        assert "(state: training)" in predict.json()["detail"]
+        await wait_trained(client)
+
+
+async def test_concurrent_train_requests_share_one_training(
+    mongo_server: SecantusDBServer, seeded_db: str, tmp_path: Path
+) -> None:
+    async with running(make_settings(mongo_server.uri, tmp_path)) as client:
+        await wait_trained(client)
+        first, second = await asyncio.gather(
+            client.post("/api/v1/anomaly/train"), client.post("/api/v1/anomaly/train")
+        )
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["trained_at"] == second.json()["trained_at"]
+    assert first.json()["message"].startswith("The anomaly model was trained on ")
+
+
+async def test_saved_models_are_reused_and_a_corrupt_one_is_retrained(
+    mongo_server: SecantusDBServer, seeded_db: str, tmp_path: Path
+) -> None:
+    settings = make_settings(mongo_server.uri, tmp_path)
+    async with running(settings) as client:
+        await wait_trained(client)
+        before = {name: await _model_status(client, name) for name in training_names()}
+    (settings.MODEL_SAVE_PATH / "forecast.joblib").write_bytes(b"not a model")
+
+    async with running(settings) as client:
+        await wait_trained(client)
+        after = {name: await _model_status(client, name) for name in training_names()}
+
+    assert after["anomaly"]["last_retrain_time"] == before["anomaly"]["last_retrain_time"]
+    assert after["recommend"]["last_retrain_time"] == before["recommend"]["last_retrain_time"]
+    assert after["forecast"]["last_retrain_time"] > before["forecast"]["last_retrain_time"]
+    reloaded = ArtifactStore(settings.MODEL_SAVE_PATH).load("forecast", "RandomForestRegressor")
+    assert reloaded is not None
+
+
+def training_names() -> tuple[str, ...]:
+    return ("forecast", "anomaly", "recommend")
+
+
+async def test_empty_database_answers_how_to_get_a_model(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    settings = make_settings(mongo_server.uri, tmp_path, DATABASE_NAME="empty")
+    async with running(settings) as client:
+
+        async def forecast_failed() -> bool:
+            return (await _model_status(client, "forecast"))["state"] == "failed"
+
+        await wait_until(forecast_failed, what="the first training to fail")
+        predict = await client.get("/api/v1/forecast/predict")
+        train = await client.post("/api/v1/forecast/train")
+        recommend = await client.get("/api/v1/recommend/user/u1")
+
+    assert predict.status_code == 503
+    assert predict.json()["detail"].startswith("The forecast model is not trained yet (state: ")
+    assert train.status_code == 409
+    assert train.json()["detail"].startswith("Forecasting needs at least 28 days of sales history")
+    assert recommend.status_code == 503
+
+
+async def test_periodic_retraining_replaces_models(
+    mongo_server: SecantusDBServer, seeded_db: str, tmp_path: Path
+) -> None:
+    settings = make_settings(mongo_server.uri, tmp_path, RETRAIN_INTERVAL_HOURS=1 / 3600)
+    async with running(settings) as client:
+        await wait_trained(client)
+        first = (await _model_status(client, "anomaly"))["last_retrain_time"]
+
+        async def retrained() -> bool:
+            return (await _model_status(client, "anomaly"))["last_retrain_time"] != first
+
+        await wait_until(retrained, what="a periodic retraining")

@@ -1,0 +1,64 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_original_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANOMALY_THRESHOLD", "0.1")
+    monkeypatch.setenv("FORECAST_MODEL_TYPE", "LinearRegression")
+    monkeypatch.setenv("CORS_ORIGINS", "http://a.example, http://b.example")
+    monkeypatch.setenv("RETRAIN_INTERVAL_HOURS", "0")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.ANOMALY_THRESHOLD == 0.1
+    assert settings.FORECAST_MODEL_TYPE == "LinearRegression"
+    assert settings.CORS_ORIGINS == ["http://a.example", "http://b.example"]
+    assert settings.RETRAIN_INTERVAL_HOURS == 0
+
+
+def test_producer_field_names_are_the_defaults() -> None:
+    settings = Settings(_env_file=None)
+
+    assert settings.TRANSACTION_DATE_FIELD == "transactionDate"
+    assert settings.TRANSACTION_AMOUNT_FIELD == "totalPrice"
+    assert settings.PRODUCT_NAME_FIELD == "name"
+    assert settings.NON_SALE_STATUSES == ["failed", "returned"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ANOMALY_THRESHOLD", "2", "ANOMALY_THRESHOLD: Input should be less than or equal to 0.5"),
+        ("FORECAST_MODEL_TYPE", "Prophet", "FORECAST_MODEL_TYPE: Input should be"),
+        ("MONGODB_URL", "localhost:27017", "MONGODB_URL: Value error, must start with mongodb://"),
+        ("AI_SERVICE_PORT", "eighty", "AI_SERVICE_PORT: Input should be a valid integer"),
+    ],
+)
+def test_invalid_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError, match=r"^Invalid configuration: ") as error:
+        load_settings()
+
+    assert message in str(error.value)
+
+
+def test_importing_the_app_creates_nothing(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        [sys.executable, "-c", "import app.main, app.launch, app.demo_data"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    )
+
+    assert list(tmp_path.iterdir()) == []

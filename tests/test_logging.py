@@ -1,0 +1,41 @@
+import logging
+from pathlib import Path
+
+import httpx
+from loguru import logger
+from secantus import SecantusDBServer
+
+from app.logging import configure_logging
+from tests.conftest import make_settings, running
+
+
+def _log_text(directory: Path) -> str:
+    logger.complete()
+    return "".join(p.read_text() for p in directory.glob("ai_service_*.log"))
+
+
+def test_standard_library_and_uvicorn_logs_reach_the_file(tmp_path: Path) -> None:
+    configure_logging(tmp_path)
+
+    logging.getLogger("uvicorn.error").warning("uvicorn says hello")
+    logging.getLogger("some.library").info("library says hello")
+
+    text = _log_text(tmp_path)
+    assert "uvicorn says hello" in text
+    assert "library says hello" in text
+
+
+async def test_one_line_per_request_with_its_id(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    settings = make_settings(mongo_server.uri, tmp_path, DATABASE_NAME="empty")
+    async with running(settings) as client:
+        response: httpx.Response = await client.get(
+            "/api/v1/health/", headers={"X-Request-ID": "req-42"}
+        )
+
+    assert response.status_code == 200
+    lines = [line for line in _log_text(settings.LOG_DIR).splitlines() if "req-42" in line]
+    assert len(lines) == 1
+    assert "GET /api/v1/health/ 200 " in lines[0]
+    assert "ms request_id=req-42" in lines[0]
