@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
+MAX_FORECAST_HORIZON = 30
 
 
 class Settings(BaseSettings):
@@ -54,7 +55,7 @@ class Settings(BaseSettings):
     MODEL_SAVE_PATH: Path = Path("data/models")
     RETRAIN_INTERVAL_HOURS: float = Field(24, ge=0, description="0 turns periodic retraining off.")
     DATA_COLLECTION_DAYS: int = Field(90, ge=7, le=3650)
-    FORECAST_HORIZON: int = Field(7, ge=1, le=30)
+    FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
     FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (
         "RandomForestRegressor"
     )

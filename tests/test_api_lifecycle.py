@@ -11,9 +11,9 @@ from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
 from app.demo_data import write_demo_data
+from app.models import forecasting
 from app.models.forecasting import ForecastModel
 from app.models.store import ArtifactStore
-from app.services import training
 from tests.conftest import (
     SEED_SPEC,
     SEEDED_DB,
@@ -76,14 +76,14 @@ async def test_health_answers_while_a_model_trains(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started, release = threading.Event(), threading.Event()
-    real_fit = training.train_forecaster
+    real_fit = forecasting.train_forecaster
 
     def held_fit(series: pd.Series, model_type: str) -> ForecastModel:
         started.set()
         release.wait(60)
         return real_fit(series, model_type)
 
-    monkeypatch.setattr(training, "train_forecaster", held_fit)
+    monkeypatch.setattr(forecasting, "train_forecaster", held_fit)
     async with running(make_settings(mongo_server.uri, tmp_path)) as client:
 
         async def fit_started() -> bool:

@@ -56,7 +56,7 @@ def train_anomaly_detector(
     detector: IsolationForest | OneClassSVM
     if model_type == "IsolationForest":
         detector = IsolationForest(
-            n_estimators=200, contamination=contamination, random_state=seed, n_jobs=1
+            n_estimators=100, contamination=contamination, random_state=seed, n_jobs=1
         )
     else:
         detector = OneClassSVM(kernel="rbf", gamma="scale", nu=contamination)

@@ -10,12 +10,12 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
+from app.config import MAX_FORECAST_HORIZON as MAX_HORIZON
 from app.errors import NotEnoughData
 from app.services.feature_engineering import FEATURE_NAMES, WARM_UP_DAYS, make_features
 
 ForecastModelType = Literal["RandomForestRegressor", "LinearRegression"]
 MIN_TRAINING_DAYS = 2 * WARM_UP_DAYS
-MAX_HORIZON = 30
 HOLDOUT_SHARE = 0.2
 
 

@@ -11,26 +11,19 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import joblib
-import numpy
-import pandas
-import scipy
-import sklearn
-
 FORMAT_VERSION = 1
+_PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 
 def library_versions() -> dict[str, str]:
-    """Versions a pickled model depends on; any difference means retraining."""
-    return {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pandas.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
+    """Versions a pickled model depends on; any difference means retraining. Read from package
+    metadata, so that importing this module does not import the ML stack."""
+    return {"python": platform.python_version()} | {
+        name: version(name) for name in _PICKLE_DEPENDENCIES
     }
 
 
@@ -51,6 +44,8 @@ class ArtifactStore:
         """Writes the model, then its metadata, each to a temporary file renamed into place."""
         self.directory.mkdir(parents=True, exist_ok=True)
         artifact, meta_path = self._paths(name)
+        import joblib  # here, not at import: the server answers before the ML stack loads
+
         digest = _write_atomically(artifact, lambda f: joblib.dump(model, f))
         full = {
             **metadata,
@@ -75,6 +70,8 @@ class ArtifactStore:
             raise ArtifactInvalid(problem)
         if _sha256(artifact) != metadata.get("sha256"):
             raise ArtifactInvalid(f"{artifact} does not match its checksum (truncated or altered)")
+        import joblib
+
         try:
             return joblib.load(artifact), metadata
         except Exception as exc:

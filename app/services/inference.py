@@ -2,17 +2,19 @@
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from app.errors import InvalidInput
-from app.models.anomaly_detection import AnomalyModel
-from app.models.forecasting import ForecastModel
 from app.models.model_manager import ModelManager
-from app.models.recommendation import Ranked, Recommender
 from app.services.data_processor import AMOUNT, DataProcessor
+
+if TYPE_CHECKING:  # the ML modules load in the background, after the API answers
+    from app.models.anomaly_detection import AnomalyModel
+    from app.models.forecasting import ForecastModel
+    from app.models.recommendation import Ranked, Recommender
 
 FEATURE_ALIASES = {"totalPrice": AMOUNT}
 
@@ -35,7 +37,7 @@ async def forecast_sales(manager: ModelManager, horizon: int, now: datetime) -> 
     }
 
 
-def _canonical_features(requested: list[str], model: AnomalyModel) -> list[str]:
+def _canonical_features(requested: list[str], model: "AnomalyModel") -> list[str]:
     canonical = list(dict.fromkeys(FEATURE_ALIASES.get(f, f) for f in requested))
     unknown = [f for f in requested if FEATURE_ALIASES.get(f, f) not in model.feature_names]
     known = ", ".join(model.feature_names)

@@ -5,16 +5,15 @@ returns the model with the facts its metadata records. Time spent in the databas
 model is measured apart, since the embedded database scans far slower than MongoDB."""
 
 import asyncio
+import importlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 from app.config import Settings
-from app.models.anomaly_detection import train_anomaly_detector
-from app.models.forecasting import train_forecaster
-from app.models.recommendation import train_recommender
 from app.services.data_processor import AMOUNT, QUANTITY, DataProcessor
 
 ANOMALY_FEATURES = [AMOUNT, QUANTITY]
@@ -56,6 +55,12 @@ def start_of_day(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _ml(module: str) -> ModuleType:
+    """An ML module, imported on first use in the worker thread: scikit-learn and SciPy take
+    seconds to import, and the API must answer at once after start-up."""
+    return importlib.import_module(f"app.models.{module}")
+
+
 async def _timed_fit(fit: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     model = await asyncio.to_thread(fit)
@@ -70,7 +75,7 @@ async def train_forecast(data: DataProcessor, settings: Settings, now: datetime)
     series = await data.daily_sales(start, end)
     query_seconds = time.perf_counter() - started
     model, fit_seconds = await _timed_fit(
-        lambda: train_forecaster(series, settings.FORECAST_MODEL_TYPE)
+        lambda: _ml("forecasting").train_forecaster(series, settings.FORECAST_MODEL_TYPE)
     )
     return Trained(
         model,
@@ -90,7 +95,7 @@ async def train_anomaly(data: DataProcessor, settings: Settings, now: datetime) 
     sample = await data.transaction_sample(start, settings.ANOMALY_SAMPLE_SIZE)
     query_seconds = time.perf_counter() - started
     model, fit_seconds = await _timed_fit(
-        lambda: train_anomaly_detector(
+        lambda: _ml("anomaly_detection").train_anomaly_detector(
             sample[ANOMALY_FEATURES].to_numpy(),
             ANOMALY_FEATURES,
             settings.ANOMALY_MODEL_TYPE,
@@ -117,7 +122,9 @@ async def train_recommend(data: DataProcessor, settings: Settings, now: datetime
     )
     query_seconds = time.perf_counter() - started
     model, fit_seconds = await _timed_fit(
-        lambda: train_recommender(interactions, settings.RECOMMENDER_COMPONENTS)
+        lambda: _ml("recommendation").train_recommender(
+            interactions, settings.RECOMMENDER_COMPONENTS
+        )
     )
     return Trained(
         model, len(interactions), start, now, model.metrics, [], query_seconds, fit_seconds

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from app.api.dependencies import ModelManagerDep, SettingsDep
 from app.api.schemas.common import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
 from app.api.schemas.forecast import ForecastResponse, ForecastStatus
-from app.models.forecasting import MAX_HORIZON
+from app.config import MAX_FORECAST_HORIZON
 from app.services.inference import forecast_sales
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
@@ -35,7 +35,11 @@ async def predict_sales(
     settings: SettingsDep,
     horizon: Annotated[
         int | None,
-        Query(ge=1, le=MAX_HORIZON, description="Days to forecast, from today (UTC); default 7."),
+        Query(
+            ge=1,
+            le=MAX_FORECAST_HORIZON,
+            description="Days to forecast, from today (UTC); default 7.",
+        ),
     ] = None,
 ) -> dict[str, object]:
     """Each forecast day feeds the lags and rolling windows of the next (recursive forecast)."""
