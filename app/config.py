@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     # MongoDB
     MONGODB_URL: str = "mongodb://localhost:27017"
     DATABASE_NAME: str = "adaptive_bi"
-    MONGODB_TIMEOUT_MS: int = Field(2000, ge=100, description="Server selection/connect timeout.")
+    MONGODB_TIMEOUT_MS: int = Field(2000, ge=100, description="Server selection timeout.")
+    MONGODB_CONNECT_TIMEOUT_MS: int = Field(
+        60_000, ge=1000, description="Connect and heartbeat timeout; a busy server must answer."
+    )
     DB_WATCH_INTERVAL_SECONDS: float = Field(5.0, gt=0, description="How often the DB is pinged.")
 
     # Embedded database used by `make run` when MONGODB_URL is unreachable

@@ -23,7 +23,7 @@ class Database:
         self.client: AsyncMongoClient = AsyncMongoClient(
             settings.MONGODB_URL,
             serverSelectionTimeoutMS=settings.MONGODB_TIMEOUT_MS,
-            connectTimeoutMS=settings.MONGODB_TIMEOUT_MS,
+            connectTimeoutMS=settings.MONGODB_CONNECT_TIMEOUT_MS,
             tz_aware=True,
             appname="adaptive-bi-ai-service",
         )

@@ -53,6 +53,9 @@ PRICE_MIN, PRICE_MAX = 10.0, 2500.0
 
 STATUSES: tuple[str, ...] = ("completed", "pending", "failed", "returned")
 _STATUS_P = (0.88, 0.05, 0.04, 0.03)
+# Most absurd orders are stopped by payment checks or sent back, as in a real shop; the few that
+# complete still show in sales without drowning their weekly pattern.
+_ANOMALY_STATUS_P = (0.1, 0.05, 0.7, 0.15)
 PAYMENT_METHODS: tuple[str, ...] = (
     "credit_card",
     "paypal",
@@ -612,6 +615,9 @@ def _block(model: _Model, first: int, n: int, rng: np.random.Generator) -> list[
     total = np.round(price * quantity * factor, 2)
 
     status = np.array(STATUSES, dtype=object)[rng.choice(len(STATUSES), n, p=_STATUS_P)]
+    if len(anomalous):
+        picks = rng.choice(len(STATUSES), len(anomalous), p=_ANOMALY_STATUS_P)
+        status[anomalous] = np.array(STATUSES, dtype=object)[picks]
     payment = np.array(PAYMENT_METHODS, dtype=object)[
         rng.choice(len(PAYMENT_METHODS), n, p=_PAYMENT_P)
     ]

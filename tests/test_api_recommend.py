@@ -47,7 +47,10 @@ async def test_unknown_user_gets_popular_products_in_order(client: httpx.AsyncCl
     assert response.status_code == 200
     body = response.json()
     assert body["strategy"] == "popular"
-    assert body["message"] == "User no-such-user is unknown; returning the most popular products."
+    assert body["message"] == (
+        "No personal recommendations for user no-such-user (unknown, or too few purchases); "
+        "returning the most popular products they have not bought."
+    )
     popularity = [r["score"] for r in body["recommendations"]]
     assert len(popularity) == 4
     assert popularity == sorted(popularity, reverse=True)

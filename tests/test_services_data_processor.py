@@ -114,14 +114,16 @@ async def test_products_by_id_come_with_name_category_price_stock(
     }
 
 
-async def test_products_bought_by_a_user_include_every_status(
+async def test_bought_among_candidates_includes_every_status(
     data: DataProcessor, documents: dict
 ) -> None:
     user = documents["transactions"][0]["userId"]
-    expected = {t["productId"] for t in documents["transactions"] if t["userId"] == user}
+    bought = {t["productId"] for t in documents["transactions"] if t["userId"] == user}
+    catalogue = [p["productId"] for p in documents["products"]]
 
-    assert await data.products_bought_by(user) == expected
-    assert await data.products_bought_by("nobody") == set()
+    assert await data.bought_among(user, catalogue) == bought
+    assert await data.bought_among(user, catalogue[:5]) == bought & set(catalogue[:5])
+    assert await data.bought_among("nobody", catalogue) == set()
 
 
 async def test_field_names_come_from_configuration(

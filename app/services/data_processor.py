@@ -158,13 +158,16 @@ class DataProcessor:
             for d in docs
         }
 
-    async def products_bought_by(self, user_id: str) -> set[str]:
-        """Every product the user ever has a transaction for, whatever its status."""
+    async def bought_among(self, user_id: str, product_ids: list[str]) -> set[str]:
+        """Which of the given products the user ever has a transaction for, whatever its status
+        or date. Asking about candidates only keeps the (user, product) index range small."""
         s = self._s
+        query = {
+            s.TRANSACTION_USER_FIELD: user_id,
+            s.TRANSACTION_PRODUCT_FIELD: {"$in": product_ids},
+        }
         async with _database_errors():
-            found = await self._transactions.distinct(
-                s.TRANSACTION_PRODUCT_FIELD, {s.TRANSACTION_USER_FIELD: user_id}
-            )
+            found = await self._transactions.distinct(s.TRANSACTION_PRODUCT_FIELD, query)
         return {str(p) for p in found}
 
 

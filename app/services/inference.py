@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the ML modules load in the background, after the API answer
     from app.models.recommendation import Ranked, Recommender
 
 FEATURE_ALIASES = {"totalPrice": AMOUNT}
+ROOM = 10  # extra candidates ranked, for products the user bought or the catalogue lacks
+RECOMMEND_ROUNDS = 3
 
 
 async def forecast_sales(manager: ModelManager, horizon: int, now: datetime) -> dict[str, Any]:
@@ -97,35 +99,60 @@ async def detect_anomalies(
     ]
 
 
+def _named(
+    ranked: "Ranked", details: dict[str, dict[str, Any]], bought: set[str]
+) -> list[dict[str, Any]]:
+    """Ranked products the user has not bought and the catalogue names, best first."""
+    return [
+        {**details[item], "productId": item, "score": round(score, 6)}
+        for item, score in ranked
+        if item not in bought and details.get(item, {}).get("productName")
+    ]
+
+
 async def recommend_products(
     manager: ModelManager, data: DataProcessor, user_id: str, count: int
 ) -> dict[str, Any]:
-    """Personal recommendations for a known user, popular products otherwise; products the user
-    ever bought are left out, and only products found in the catalogue are returned."""
+    """Personal recommendations for a known user, popular products otherwise. Products the user
+    ever bought, and products missing from the catalogue, are left out before the cut.
+
+    Candidates are ranked with some room; which of them the user bought and their catalogue
+    details are read concurrently. When too many were left out, the ranking is redone without
+    them, a bounded number of times."""
     model: Recommender = manager.live("recommend")
-    bought = await data.products_bought_by(user_id)
-    wanted = 2 * count + 10  # room for products missing from the catalogue
-    ranked: Ranked
-    if model.knows(user_id):
-        ranked, strategy = model.recommend(user_id, wanted, bought), "personalized"
-        message = f"Recommendations for user {user_id} generated successfully."
-    else:
-        ranked, strategy = model.popular(wanted, bought), "popular"
-        message = (
-            f"User {user_id} has too few purchases for personal recommendations; returning the "
-            "most popular products they have not bought."
-            if bought
-            else f"User {user_id} is unknown; returning the most popular products."
+    known = model.knows(user_id)
+    left_out: set[str] = set()
+    picked: list[dict[str, Any]] = []
+    for _ in range(RECOMMEND_ROUNDS):
+        ranked = (
+            model.recommend(user_id, count + ROOM, left_out)
+            if known
+            else model.popular(count + ROOM, left_out)
         )
-    details = await data.products([item for item, _ in ranked])
-    recommendations = [
-        {**details[item], "productId": item, "score": round(score, 6)}
-        for item, score in ranked
-        if item in details and details[item].get("productName")
-    ][:count]
+        candidates = [item for item, _ in ranked]
+        bought, details = await asyncio.gather(
+            data.bought_among(user_id, candidates), data.products(candidates)
+        )
+        picked = _named(ranked, details, bought)
+        if len(picked) >= count or len(ranked) < count + ROOM:
+            break
+        left_out |= set(candidates) - {p["productId"] for p in picked}
+    if known:
+        strategy, message = (
+            "personalized",
+            f"Recommendations for user {user_id} generated successfully.",
+        )
+    else:
+        strategy, message = (
+            "popular",
+            (
+                f"No personal recommendations for user {user_id} (unknown, or too few purchases); "
+                "returning the most popular products they have not bought."
+            ),
+        )
     return {
         "message": message,
         "user_id": user_id,
         "strategy": strategy,
-        "recommendations": recommendations,
+        "recommendations": picked[:count],
     }
