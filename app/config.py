@@ -94,8 +94,10 @@ class Settings(BaseSettings):
         return value
 
 
-class SettingsError(RuntimeError):
-    """Raised with a message naming each invalid setting, so start-up stops readably."""
+class SettingsError(SystemExit):
+    """Names each invalid setting. A SystemExit, so that any entry point (the launcher, the
+    server, `uvicorn app.main:app`, the demo-data command) stops with this message alone, exit
+    code 1, rather than a traceback."""
 
 
 def load_settings() -> Settings:

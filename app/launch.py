@@ -6,72 +6,25 @@ the database is empty, then serves the API. Ctrl-C stops the API, then the datab
 
 import asyncio
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 from loguru import logger
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
 
+from app import embedded
 from app.config import Settings, get_settings
 from app.demo_data import DemoDataSpec, database_is_empty, write_demo_data
 from app.logging import configure_logging
 from app.server import serve
 
-EMBEDDED_START_SECONDS = 60.0
-
-
-async def _answers(url: str, timeout_ms: int = 1500) -> bool:
-    client: AsyncMongoClient = AsyncMongoClient(url, serverSelectionTimeoutMS=timeout_ms)
-    try:
-        await client.admin.command("ping")
-        return True
-    except PyMongoError:
-        return False
-    finally:
-        await client.close()
-
-
-def _start_embedded(settings: Settings, url: str) -> subprocess.Popen[bytes]:
-    """Starts SecantusDB in its own session, so Ctrl-C reaches the API first and the database
-    is stopped after it, in order."""
-    settings.EMBEDDED_DB_PATH.mkdir(parents=True, exist_ok=True)
-    settings.LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = (settings.LOG_DIR / "secantusdb.log").open("ab")
-    command = [
-        sys.executable, "-m", "secantus", "--host", "127.0.0.1",
-        "--port", str(settings.EMBEDDED_DB_PORT),
-        "--storage-path", str(settings.EMBEDDED_DB_PATH), "--log-level", "WARNING",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + EMBEDDED_START_SECONDS
-    while not asyncio.run(_answers(url, 500)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            raise SystemExit(
-                f"SecantusDB did not start on port {settings.EMBEDDED_DB_PORT}; "
-                f"see {settings.LOG_DIR / 'secantusdb.log'}."
-            )
-        time.sleep(0.2)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
 
 def _database(settings: Settings) -> tuple[str, subprocess.Popen[bytes] | None]:
     """The URL to use, and the embedded server's process when this launcher started one."""
-    if asyncio.run(_answers(settings.MONGODB_URL)):
+    if asyncio.run(embedded.answers(settings.MONGODB_URL)):
         logger.info("Using the MongoDB server at MONGODB_URL")
         return settings.MONGODB_URL, None
     url = f"mongodb://127.0.0.1:{settings.EMBEDDED_DB_PORT}"
-    if asyncio.run(_answers(url)):
+    if asyncio.run(embedded.answers(url)):
         logger.info("Using the embedded database already running at {}", url)
         return url, None
     logger.info(
@@ -79,7 +32,10 @@ def _database(settings: Settings) -> tuple[str, subprocess.Popen[bytes] | None]:
         url,
         Path(settings.EMBEDDED_DB_PATH).resolve(),
     )
-    return url, _start_embedded(settings, url)
+    process, url = embedded.start(
+        settings.EMBEDDED_DB_PATH, settings.EMBEDDED_DB_PORT, settings.LOG_DIR / "secantusdb.log"
+    )
+    return url, process
 
 
 async def _seed_if_empty(settings: Settings) -> None:
@@ -110,7 +66,7 @@ def main() -> None:
     finally:
         if process is not None:
             logger.info("Stopping the embedded database")
-            _stop(process)
+            embedded.stop(process)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.embedded import embedded_database, seed
+from bench.demo_db import embedded_database, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("forecast", "anomaly", "recommend")

@@ -2,8 +2,6 @@
 
 import asyncio
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +9,7 @@ from pathlib import Path
 
 from pymongo import AsyncMongoClient
 
+from app import embedded
 from app.demo_data import DemoDataSpec, database_is_empty, write_demo_data
 
 DATABASE = "adaptive_bi"
@@ -30,37 +29,14 @@ def spec_for(transactions: int) -> DemoDataSpec:
 @contextmanager
 def embedded_database(directory: Path) -> Iterator[str]:
     """Starts SecantusDB on `directory` and yields its URL; stops it afterwards."""
-    directory.mkdir(parents=True, exist_ok=True)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    log = (directory.parent / f"{directory.name}.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", str(directory), "--log-level", "WARNING"],
-        stdout=log, stderr=log,
-    )  # fmt: skip
-    url = f"mongodb://127.0.0.1:{port}"
+    process, url = embedded.start(directory, port, directory.parent / f"{directory.name}.log")
     try:
-        while not asyncio.run(_answers(url)):
-            if process.poll() is not None:
-                raise RuntimeError(f"SecantusDB exited; see {log.name}")
-            time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        process.wait(60)
-
-
-async def _answers(url: str) -> bool:
-    client: AsyncMongoClient = AsyncMongoClient(url, serverSelectionTimeoutMS=300)
-    try:
-        await client.admin.command("ping")
-        return True
-    except Exception:
-        return False
-    finally:
-        await client.close()
+        embedded.stop(process)
 
 
 def seed(url: str, transactions: int) -> tuple[float | None, str]:

@@ -1,0 +1,17 @@
+import asyncio
+from pathlib import Path
+
+from app import embedded
+from tests.conftest import free_port
+
+
+def test_embedded_server_starts_answers_and_stops(tmp_path: Path) -> None:
+    process, url = embedded.start(tmp_path / "db", free_port(), tmp_path / "secantus.log")
+    try:
+        assert asyncio.run(embedded.answers(url))
+    finally:
+        embedded.stop(process)
+
+    assert process.returncode is not None
+    assert not asyncio.run(embedded.answers(url, timeout_ms=300))
+    assert (tmp_path / "db").is_dir()
