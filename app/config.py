@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Models
     MODEL_SAVE_PATH: Path = Path("data/models")
     RETRAIN_INTERVAL_HOURS: float = Field(24, ge=0, description="0 turns periodic retraining off.")
+    UNTRAINED_RETRY_MINUTES: float = Field(
+        10, ge=0, description="How often models not trained yet are tried again; 0: never."
+    )
     DATA_COLLECTION_DAYS: int = Field(90, ge=7, le=3650)
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
     FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (

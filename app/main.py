@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,9 @@ from app.models.model_manager import ModelManager
 from app.models.store import ArtifactStore
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
+# Training threads hold the GIL between Python steps; the event loop's thread waits at most this
+# long for it (Python's default is 5 ms), which keeps health and predictions fast meanwhile.
+GIL_SWITCH_SECONDS = 0.001
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
@@ -29,6 +33,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
         """Starts serving at once: the database is watched and the models are loaded or
         trained by background tasks, which stop cleanly at shutdown."""
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         database = Database(settings)
         manager = ModelManager(settings, database, ArtifactStore(settings.MODEL_SAVE_PATH))
         database.on_connect(manager.on_database_back)
@@ -38,6 +43,10 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
         ]
         if settings.RETRAIN_INTERVAL_HOURS > 0:
             tasks.append(asyncio.create_task(manager.retrain_periodically(), name="retrain"))
+        if settings.UNTRAINED_RETRY_MINUTES > 0:
+            tasks.append(
+                asyncio.create_task(manager.retry_untrained_periodically(), name="retry-untrained")
+            )
         logger.info("{} {} started", APP_NAME, APP_VERSION)
         try:
             yield {"settings": settings, "database": database, "manager": manager}

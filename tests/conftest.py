@@ -62,6 +62,7 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
         "MODEL_SAVE_PATH": directory / "models",
         "LOG_DIR": directory / "logs",
         "RETRAIN_INTERVAL_HOURS": 0,
+        "UNTRAINED_RETRY_MINUTES": 0,
         "DATA_COLLECTION_DAYS": WINDOW_DAYS,
         "DB_WATCH_INTERVAL_SECONDS": 0.2,
         "MONGODB_TIMEOUT_MS": 500,

@@ -55,6 +55,14 @@ async def test_empty_batch_is_an_empty_list(client: httpx.AsyncClient) -> None:
             "data_points[0].quantity must be a finite number, got True.",
         ),
         (
+            {"data_points": [{"totalAmount": 10**400, "quantity": 1}]},
+            f"data_points[0].totalAmount must be a finite number, got {str(10**400)[:37]}....",
+        ),
+        (
+            {"data_points": [{"totalAmount": [1, 2], "quantity": 1}]},
+            "data_points[0].totalAmount must be a finite number, got [1, 2].",
+        ),
+        (
             {"data_points": [{"totalAmount": 5, "quantity": 1}], "features": ["nosuch"]},
             "Unknown feature(s) 'nosuch': the anomaly model scores totalAmount, quantity "
             "(totalPrice is accepted for totalAmount).",

@@ -164,6 +164,25 @@ async def test_empty_database_answers_how_to_get_a_model(
     assert recommend.status_code == 503
 
 
+async def test_models_are_trained_once_data_arrives(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        mongo_server.uri, tmp_path, DATABASE_NAME="late_data", UNTRAINED_RETRY_MINUTES=1 / 60
+    )
+    async with running(settings) as client:
+
+        async def recommend_failed() -> bool:
+            return (await _model_status(client, "recommend"))["state"] == "failed"
+
+        await wait_until(recommend_failed, what="the first trainings to fail")
+        mongo: AsyncMongoClient = AsyncMongoClient(mongo_server.uri, tz_aware=True)
+        await write_demo_data(mongo["late_data"], SEED_SPEC)
+        await mongo.close()
+
+        await wait_trained(client)
+
+
 async def test_periodic_retraining_replaces_models(
     mongo_server: SecantusDBServer, seeded_db: str, tmp_path: Path
 ) -> None:

@@ -6,7 +6,7 @@ a single assignment once it is saved, so predictions never see a half-trained mo
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,9 +174,9 @@ class ModelManager:
     def on_database_back(self) -> None:
         """Called when MongoDB becomes reachable: trains what could not be trained without it."""
         if self._loaded:
-            self.spawn(self.train_missing())
+            self._spawn(self.train_missing())
 
-    def spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Runs a background coroutine, keeping a reference so it is not garbage-collected."""
         task = asyncio.create_task(coroutine)
         self._background.add(task)
@@ -189,6 +189,15 @@ class ModelManager:
             await asyncio.sleep(interval)
             logger.info("Periodic retraining of every model")
             await self.retrain_all()
+
+    async def retry_untrained_periodically(self) -> None:
+        """Every UNTRAINED_RETRY_MINUTES, trains the models that are still missing (the data may
+        have arrived since), so a fresh deployment needs no one to call /train."""
+        interval = self._settings.UNTRAINED_RETRY_MINUTES * 60
+        while True:
+            await asyncio.sleep(interval)
+            if self._database.connected and any(s.model is None for s in self.slots.values()):
+                await self.train_missing()
 
     async def stop(self) -> None:
         """Cancels background work; a fit already running in a thread finishes on its own."""

@@ -63,19 +63,36 @@ def _feature_values(points: list[dict[str, Any]], features: list[str]) -> np.nda
         for alias in aliases:
             if alias in frame:
                 raw = raw.where(raw.notna(), frame[alias])
-        is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_))
-        numbers = pd.to_numeric(raw.where(~is_bool), errors="coerce").astype(np.float64)
-        bad = ~np.isfinite(numbers.to_numpy())
+        numbers = np.fromiter(map(_number, raw), dtype=np.float64, count=len(raw))
+        bad = ~np.isfinite(numbers)
         if bad.any():
             i = int(np.argmax(bad))
             also = f" (or {', '.join(aliases)})" if aliases else ""
             if raw.isna().iloc[i]:
                 raise InvalidInput(f"data_points[{i}] has no value for '{feature}'{also}.")
-            raise InvalidInput(
-                f"data_points[{i}].{feature} must be a finite number, got {raw.tolist()[i]!r}."
-            )
-        columns.append(numbers.to_numpy())
+            got = _brief(raw.tolist()[i])
+            raise InvalidInput(f"data_points[{i}].{feature} must be a finite number, got {got}.")
+        columns.append(numbers)
     return np.column_stack(columns)
+
+
+def _brief(value: Any) -> str:
+    """A value as shown back in an error message: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else f"{shown[:37]}..."
+
+
+def _number(value: Any) -> float:
+    """A JSON value as a float: numbers and numeric strings; NaN for anything else, booleans
+    included, and infinity for what overflows a float."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | str):
+        return np.nan
+    try:
+        return float(value)
+    except ValueError:
+        return np.nan
+    except OverflowError:
+        return np.inf
 
 
 async def detect_anomalies(
