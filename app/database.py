@@ -29,7 +29,7 @@ class Database:
         )
         self.db: AsyncDatabase = self.client[settings.DATABASE_NAME]
         self.connected = False
-        self.indexes_ready = False
+        self._pinged = False
         self._on_connect: list[Callable[[], None]] = []
 
     def on_connect(self, callback: Callable[[], None]) -> None:
@@ -41,14 +41,16 @@ class Database:
         try:
             await self.client.admin.command("ping")
         except PyMongoError as exc:
-            if self.connected:
-                logger.warning("MongoDB is unreachable: {}", exc)
-            self.connected = False
+            if self.connected or not self._pinged:
+                logger.warning("MongoDB is unreachable; retrying in the background: {}", exc)
+            self.connected, self._pinged = False, True
             return False
         if not self.connected:
             logger.info("MongoDB is reachable at {}", _redact(self._settings.MONGODB_URL))
-            self.connected = True
+            self.connected, self._pinged = True, True
             await self._ensure_indexes()
+            if not self.connected:
+                return False
             for callback in self._on_connect:
                 callback()
         return True
@@ -74,8 +76,6 @@ class Database:
         except PyMongoError as exc:
             logger.warning("Could not create indexes yet ({}); will retry on reconnect", exc)
             self.connected = False
-            return
-        self.indexes_ready = True
 
     async def close(self) -> None:
         await self.client.close()

@@ -1,5 +1,13 @@
 """Domain errors. Each carries the HTTP status it maps to and a sentence a person can act on."""
 
+from typing import Any
+
+
+def brief(value: Any) -> str:
+    """A client's value as shown back in an error message: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else f"{shown[:37]}..."
+
 
 class ServiceError(Exception):
     """Base of every error the service reports to its callers on purpose."""

@@ -105,3 +105,15 @@ async def test_status_reports_contamination(client: httpx.AsyncClient) -> None:
     assert body["model_type"] == "IsolationForest"
     assert body["contamination_threshold"] == 0.05
     assert body["metrics"]["training_rows"] == body["rows_used"]
+
+
+async def test_oversized_batch_is_refused_with_the_limit(client: httpx.AsyncClient) -> None:
+    points = [{"totalAmount": 1, "quantity": 1}] * 10_001
+
+    response = await client.post("/api/v1/anomaly/detect", json={"data_points": points})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(
+        "Field 'data_points': List should have at most 10000 items after validation, not 10001"
+    )
+    assert len(response.json()["detail"]) < 200

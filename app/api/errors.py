@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ServiceError
+from app.errors import ServiceError, brief
 
 
 def _place(loc: tuple[Any, ...]) -> str:
@@ -31,9 +31,9 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
             reason = error.get("ctx", {}).get("error", "invalid JSON")
             sentences.append(f"The request body is not valid JSON ({reason}).")
             continue
-        got = f" (got {error['input']!r})" if error.get("type") != "missing" else ""
+        got = f" (got {brief(error['input'])})" if error.get("type") != "missing" else ""
         sentences.append(f"{_place(tuple(error.get('loc', ())))}: {error['msg']}{got}.")
-    return " ".join(sentences)[:2000]
+    return " ".join(sentences)
 
 
 def _plain(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

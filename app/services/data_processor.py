@@ -16,7 +16,9 @@ from app.errors import DatabaseUnavailable
 
 AMOUNT = "totalAmount"
 QUANTITY = "quantity"
-_BATCH = 10_000
+# Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
+# health and predictions answering while a training reads a large result.
+_BATCH = 2_000
 T = TypeVar("T")
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, brief
 from app.models.model_manager import ModelManager
 from app.services.data_processor import AMOUNT, DataProcessor
 
@@ -70,16 +70,10 @@ def _feature_values(points: list[dict[str, Any]], features: list[str]) -> np.nda
             also = f" (or {', '.join(aliases)})" if aliases else ""
             if raw.isna().iloc[i]:
                 raise InvalidInput(f"data_points[{i}] has no value for '{feature}'{also}.")
-            got = _brief(raw.tolist()[i])
+            got = brief(raw.tolist()[i])
             raise InvalidInput(f"data_points[{i}].{feature} must be a finite number, got {got}.")
         columns.append(numbers)
     return np.column_stack(columns)
-
-
-def _brief(value: Any) -> str:
-    """A value as shown back in an error message: its repr, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= 40 else f"{shown[:37]}..."
 
 
 def _number(value: Any) -> float:
