@@ -1,4 +1,5 @@
 import httpx
+import pytest
 
 
 async def test_root_gives_welcome_and_version(client: httpx.AsyncClient) -> None:
@@ -67,3 +68,19 @@ async def test_docs_and_openapi_describe_the_backend_calls(client: httpx.AsyncCl
         "/api/v1/recommend/train",
     } <= set(paths)
     assert "503" in paths["/api/v1/forecast/predict"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("name", ["forecast", "anomaly", "recommend"])
+async def test_train_endpoint_retrains_and_reports(client: httpx.AsyncClient, name: str) -> None:
+    before = (await client.get(f"/api/v1/{name}/status")).json()["last_retrain_time"]
+
+    response = await client.post(f"/api/v1/{name}/train")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["message"] == f"The {name} model was trained on {body['rows_used']} rows."
+    assert body["rows_used"] > 0
+    assert body["metrics"]
+    assert body["libraries"]["scikit-learn"]
+    after = (await client.get(f"/api/v1/{name}/status")).json()["last_retrain_time"]
+    assert after == body["trained_at"] != before
