@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     PRODUCT_PRICE_FIELD: str = "price"
     PRODUCT_STOCK_FIELD: str = "stock"
     NON_SALE_STATUSES: Annotated[list[str], NoDecode] = ["failed", "returned"]
+    PRODUCT_CACHE_SECONDS: float = Field(
+        60, ge=0, description="How long product details read for recommendations are reused."
+    )
 
     # Models
     MODEL_SAVE_PATH: Path = Path("data/models")

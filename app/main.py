@@ -20,6 +20,7 @@ from app.database import Database
 from app.logging import configure_logging
 from app.models.model_manager import ModelManager
 from app.models.store import ArtifactStore
+from app.services.data_processor import DataProcessor
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 # Training threads hold the GIL between Python steps; the event loop's thread waits at most this
@@ -35,7 +36,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         database = Database(settings)
-        manager = ModelManager(settings, database, ArtifactStore(settings.MODEL_SAVE_PATH))
+        data = DataProcessor(database.db, settings)
+        manager = ModelManager(settings, database, data, ArtifactStore(settings.MODEL_SAVE_PATH))
         database.on_connect(manager.on_database_back)
         tasks = [
             asyncio.create_task(database.watch(), name="database-watch"),
@@ -49,7 +51,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             )
         logger.info("{} {} started", APP_NAME, APP_VERSION)
         try:
-            yield {"settings": settings, "database": database, "manager": manager}
+            yield {"settings": settings, "database": database, "data": data, "manager": manager}
         finally:
             for task in tasks:
                 task.cancel()

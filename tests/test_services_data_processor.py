@@ -152,3 +152,26 @@ async def test_field_names_come_from_configuration(
     await client.drop_database("renamed_fields")
     await client.close()
     assert series.tolist() == [0.0, 0.0, 15.5]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [(60, "Old name"), (0, "New name")])
+async def test_product_details_are_reused_for_the_cache_time(
+    mongo_server: SecantusDBServer, tmp_path: Any, seconds: float, expected: str
+) -> None:
+    client: AsyncMongoClient = AsyncMongoClient(mongo_server.uri, tz_aware=True)
+    db = client[f"catalogue_{seconds}"]
+    await db.products.insert_one({"productId": "p1", "name": "Old name", "price": 5, "stock": 2})
+    data = DataProcessor(
+        db, make_settings(mongo_server.uri, tmp_path, PRODUCT_CACHE_SECONDS=seconds)
+    )
+
+    first = await data.products(["p1", "p2"])
+    await db.products.update_one({"productId": "p1"}, {"$set": {"name": "New name"}})
+    await db.products.insert_one({"productId": "p2", "name": "Added later"})
+    second = await data.products(["p1", "p2"])
+
+    await client.drop_database(f"catalogue_{seconds}")
+    await client.close()
+    assert first == {"p1": {"productName": "Old name", "category": None, "price": 5.0, "stock": 2}}
+    assert second["p1"]["productName"] == expected
+    assert second["p2"]["productName"] == "Added later"

@@ -23,7 +23,7 @@ def _manager(request: Request) -> ModelManager:
 
 
 def _data_processor(request: Request) -> DataProcessor:
-    return DataProcessor(request.state.database.db, request.state.settings)
+    return request.state.data
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

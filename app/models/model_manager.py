@@ -70,11 +70,13 @@ class ModelManager:
         self,
         settings: Settings,
         database: Database,
+        data: DataProcessor,
         store: ArtifactStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
         self._database = database
+        self._data = data
         self._store = store
         self._clock = clock
         self._loaded = False
@@ -141,9 +143,8 @@ class ModelManager:
 
     async def _train(self, slot: ModelSlot) -> dict[str, Any]:
         logger.info("Training the {} model ({})", slot.name, slot.model_type)
-        data = DataProcessor(self._database.db, self._settings)
         try:
-            trained = await slot.trainer(data, self._settings, self._clock())
+            trained = await slot.trainer(self._data, self._settings, self._clock())
             metadata = await asyncio.to_thread(
                 self._store.save, slot.name, trained.model, trained.metadata(slot.model_type)
             )

@@ -1,6 +1,7 @@
 """Every MongoDB query of the service. Aggregation pipelines do the counting and summing, so only
 small, already-aggregated results reach Python, whatever the size of the collections."""
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ QUANTITY = "quantity"
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
 _BATCH = 2_000
+_PRODUCT_CACHE_MAX = 100_000
 T = TypeVar("T")
 
 
@@ -32,12 +34,14 @@ async def _database_errors() -> AsyncIterator[None]:
 
 
 class DataProcessor:
-    """Reads the producer's collections through the field names set in configuration."""
+    """Reads the producer's collections through the field names set in configuration. One
+    instance serves the application, so that its product cache is shared."""
 
     def __init__(self, db: AsyncDatabase, settings: Settings) -> None:
         self._s = settings
         self._transactions = db[settings.TRANSACTIONS_COLLECTION]
         self._products = db[settings.PRODUCTS_COLLECTION]
+        self._product_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def _window(self, start: datetime, end: datetime | None = None) -> dict[str, Any]:
         bounds: dict[str, datetime] = {"$gte": start}
@@ -137,7 +141,28 @@ class DataProcessor:
         return frame.apply(pd.to_numeric, errors="coerce").dropna().astype(np.float64)
 
     async def products(self, product_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Name, category, price and stock of the given products, keyed by product id."""
+        """Name, category, price and stock of the given products, keyed by product id.
+
+        Details read in the last PRODUCT_CACHE_SECONDS are reused: recommendations ask for the
+        same products again and again, names rarely change, and stock that old is fine for a
+        recommendation. Products absent from the catalogue are asked for again each time."""
+        ttl, now = self._s.PRODUCT_CACHE_SECONDS, time.monotonic()
+        known = {
+            p: hit[1]
+            for p in product_ids
+            if (hit := self._product_cache.get(p)) is not None and now - hit[0] < ttl
+        }
+        missing = [p for p in product_ids if p not in known]
+        if missing:
+            found = await self._read_products(missing)
+            if ttl > 0:
+                if len(self._product_cache) > _PRODUCT_CACHE_MAX:
+                    self._product_cache.clear()
+                self._product_cache.update({p: (now, d) for p, d in found.items()})
+            known.update(found)
+        return known
+
+    async def _read_products(self, product_ids: list[str]) -> dict[str, dict[str, Any]]:
         s = self._s
         fields = {
             "productName": s.PRODUCT_NAME_FIELD,
