@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     UNTRAINED_RETRY_MINUTES: float = Field(
         10, ge=0, description="How often models not trained yet are tried again; 0: never."
     )
-    DATA_COLLECTION_DAYS: int = Field(90, ge=7, le=3650)
+    DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
     FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (
         "RandomForestRegressor"

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 
+import pymongo
 from loguru import logger
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -39,7 +40,8 @@ class Database:
     async def ping(self) -> bool:
         """Pings MongoDB, updates `connected`, and fires the reconnect callbacks on a transition."""
         try:
-            await self.client.admin.command("ping")
+            with pymongo.timeout(self._settings.MONGODB_TIMEOUT_MS / 1000):
+                await self.client.admin.command("ping")
         except PyMongoError as exc:
             if self.connected or not self._pinged:
                 logger.warning("MongoDB is unreachable; retrying in the background: {}", exc)

@@ -63,6 +63,10 @@ async def test_empty_batch_is_an_empty_list(client: httpx.AsyncClient) -> None:
             "data_points[0].totalAmount must be a finite number, got [1, 2].",
         ),
         (
+            {"data_points": [{"totalAmount": 30, "quantity": -5}]},
+            "data_points[0].quantity must not be negative, got -5.",
+        ),
+        (
             {"data_points": [{"totalAmount": 5, "quantity": 1}], "features": ["nosuch"]},
             "Unknown feature(s) 'nosuch': the anomaly model scores totalAmount, quantity "
             "(totalPrice is accepted for totalAmount).",
@@ -117,3 +121,24 @@ async def test_oversized_batch_is_refused_with_the_limit(client: httpx.AsyncClie
         "Field 'data_points': List should have at most 10000 items after validation, not 10001"
     )
     assert len(response.json()["detail"]) < 200
+
+
+async def test_text_that_is_not_unicode_is_a_422(client: httpx.AsyncClient) -> None:
+    body = '{"data_points": [{"totalAmount": 1, "quantity": 1, "note": "\\ud800"}]}'
+
+    response = await client.post(
+        "/api/v1/anomaly/detect", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert "not valid Unicode" in response.json()["detail"]
+
+
+async def test_only_the_features_of_each_point_are_read(client: httpx.AsyncClient) -> None:
+    points = [{"totalAmount": 10 + i, "quantity": 1, f"extra_{i}": i} for i in range(2_000)]
+
+    response = await client.post("/api/v1/anomaly/detect", json={"data_points": points})
+
+    assert response.status_code == 200
+    assert len(response.json()) == 2_000
+    assert response.json()[7]["data"] == points[7]

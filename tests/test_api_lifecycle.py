@@ -1,6 +1,8 @@
 """The service's life: database outages, training off the event loop, saved and corrupt models."""
 
 import asyncio
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
+from app import embedded
 from app.demo_data import write_demo_data
 from app.models import forecasting
 from app.models.forecasting import ForecastModel
@@ -156,12 +159,19 @@ async def test_empty_database_answers_how_to_get_a_model(
         predict = await client.get("/api/v1/forecast/predict")
         train = await client.post("/api/v1/forecast/train")
         recommend = await client.get("/api/v1/recommend/user/u1")
+        empty_batch = await client.post("/api/v1/anomaly/detect", json={"data_points": []})
+        status = (await client.get("/status")).json()
+        recommend_status = await _model_status(client, "recommend")
 
     assert predict.status_code == 503
     assert predict.json()["detail"].startswith("The forecast model is not trained yet (state: ")
     assert train.status_code == 409
     assert train.json()["detail"].startswith("Forecasting needs at least 28 days of sales history")
     assert recommend.status_code == 503
+    assert empty_batch.json() == []
+    assert status["last_retrain_time"] == "N/A"
+    assert recommend_status["last_retrain_time"] == "N/A"
+    assert recommend_status["n_components"] == 50
 
 
 async def test_models_are_trained_once_data_arrives(
@@ -195,3 +205,30 @@ async def test_periodic_retraining_replaces_models(
             return (await _model_status(client, "anomaly"))["last_retrain_time"] != first
 
         await wait_until(retrained, what="a periodic retraining")
+
+
+async def test_a_stalled_database_answers_503_instead_of_hanging(tmp_path: Path) -> None:
+    """A server that accepts connections but stops answering (frozen, partitioned) must not
+    hold callers: request-path calls are bounded by MONGODB_TIMEOUT_MS."""
+    process, url = await asyncio.to_thread(
+        embedded.start, tmp_path / "db", free_port(), tmp_path / "secantus.log"
+    )
+    try:
+        async with running(make_settings(url, tmp_path, DATABASE_NAME="empty")) as client:
+
+            async def connected() -> bool:
+                return (await client.get("/status")).json()["database_connected"]
+
+            await wait_until(connected, what="the database to be seen")
+            os.kill(process.pid, signal.SIGSTOP)
+            try:
+                detailed = await asyncio.wait_for(client.get("/api/v1/health/detailed"), timeout=20)
+                status = (await client.get("/status")).json()
+            finally:
+                os.kill(process.pid, signal.SIGCONT)
+    finally:
+        await asyncio.to_thread(embedded.stop, process)
+
+    assert detailed.status_code == 503
+    assert detailed.json()["database_status"] == "disconnected"
+    assert status["database_connected"] is False

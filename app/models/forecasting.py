@@ -48,10 +48,12 @@ class ForecastModel:
             raise ValueError(f"horizon must be within 1..{MAX_HORIZON}, got {horizon}")
         if first_day <= self.last_day:
             raise ValueError(f"first_day {first_day.date()} is inside the known history")
-        if first_day not in self._rolled:
+        rolled = self._rolled.get(first_day)
+        if rolled is None:
             steps = (first_day - self.last_day).days - 1 + MAX_HORIZON
-            self._rolled = {first_day: self._roll_forward(steps).iloc[-MAX_HORIZON:]}
-        return self._rolled[first_day].iloc[:horizon]
+            rolled = self._roll_forward(steps).iloc[-MAX_HORIZON:]
+            self._rolled = {first_day: rolled}
+        return rolled.iloc[:horizon]
 
     def _roll_forward(self, steps: int) -> pd.Series:
         values = list(self.history.to_numpy()[-(WARM_UP_DAYS + 1) :])

@@ -21,7 +21,7 @@ from app.models.store import ArtifactInvalid, ArtifactStore
 from app.services.data_processor import DataProcessor
 from app.services.training import Trainer, train_anomaly, train_forecast, train_recommend
 
-MODEL_NAMES = ("forecast", "anomaly", "recommend")
+NEVER = "N/A"  # the original service's last_retrain_time before any training; callers show it
 
 
 @dataclass
@@ -103,7 +103,7 @@ class ModelManager:
             "state": slot.state,
             "model_type": metadata.get("model_type", slot.model_type),
             "metrics": metadata.get("metrics", {}),
-            "last_retrain_time": slot.trained_at,
+            "last_retrain_time": slot.trained_at or NEVER,
             "rows_used": metadata.get("rows_used"),
             "data_window": metadata.get("data_window"),
             "last_error": slot.last_error,

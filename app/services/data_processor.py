@@ -1,19 +1,27 @@
 """Every MongoDB query of the service. Aggregation pipelines do the counting and summing, so only
-small, already-aggregated results reach Python, whatever the size of the collections."""
+small, already-aggregated results reach Python, whatever the size of the collections.
+
+pandas is imported by the training queries that build frames, not with this module: the API
+imports it, and must answer before the data stack has loaded."""
+
+from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
+import pymongo
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from app.config import Settings
 from app.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AMOUNT = "totalAmount"
 QUANTITY = "quantity"
@@ -25,12 +33,17 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
-async def _database_errors() -> AsyncIterator[None]:
-    """Turns a lost connection into the domain error the API answers with 503."""
+async def _database_errors(seconds: float | None = None) -> AsyncIterator[None]:
+    """Turns a lost connection, or a call that outlasts `seconds`, into the domain error the
+    API answers with 503. Request-path calls are bounded so that a stalled server (up, but not
+    answering) cannot hold a caller; training reads are not."""
     try:
-        yield
-    except ConnectionFailure as exc:
-        raise DatabaseUnavailable(exc) from exc
+        with pymongo.timeout(seconds):
+            yield
+    except PyMongoError as exc:
+        if isinstance(exc, ConnectionFailure) or exc.timeout:
+            raise DatabaseUnavailable(exc) from exc
+        raise
 
 
 class DataProcessor:
@@ -42,6 +55,7 @@ class DataProcessor:
         self._transactions = db[settings.TRANSACTIONS_COLLECTION]
         self._products = db[settings.PRODUCTS_COLLECTION]
         self._product_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._request_seconds = settings.MONGODB_TIMEOUT_MS / 1000
 
     def _window(self, start: datetime, end: datetime | None = None) -> dict[str, Any]:
         bounds: dict[str, datetime] = {"$gte": start}
@@ -57,6 +71,8 @@ class DataProcessor:
 
     async def daily_sales(self, start: datetime, end: datetime) -> pd.Series:
         """Sales per UTC day in [start, end), dense: a day without transactions is a zero."""
+        import pandas as pd
+
         s = self._s
         pipeline = [
             {"$match": self._sales_match(start, end)},
@@ -81,6 +97,8 @@ class DataProcessor:
     async def user_item_interactions(self, start: datetime, min_items: int) -> pd.DataFrame:
         """Quantity bought per (user, product) since `start`, for users who bought at least
         `min_items` distinct products. Ids come back as categoricals to keep memory small."""
+        import pandas as pd
+
         s = self._s
         user, product = f"${s.TRANSACTION_USER_FIELD}", f"${s.TRANSACTION_PRODUCT_FIELD}"
         pipeline = [
@@ -123,6 +141,8 @@ class DataProcessor:
 
     async def transaction_sample(self, start: datetime, size: int) -> pd.DataFrame:
         """A random sample of at most `size` transactions since `start`: amount and quantity."""
+        import pandas as pd
+
         s = self._s
         pipeline = [
             {"$match": self._window(start)},
@@ -154,7 +174,8 @@ class DataProcessor:
         }
         missing = [p for p in product_ids if p not in known]
         if missing:
-            found = await self._read_products(missing)
+            async with _database_errors(self._request_seconds):
+                found = await self._read_products(missing)
             if ttl > 0:
                 if len(self._product_cache) > _PRODUCT_CACHE_MAX:
                     self._product_cache.clear()
@@ -171,10 +192,9 @@ class DataProcessor:
             "stock": s.PRODUCT_STOCK_FIELD,
         }
         projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, **{f: 1 for f in fields.values()}}
-        async with _database_errors():
-            docs = await self._products.find(
-                {s.PRODUCT_ID_FIELD: {"$in": product_ids}}, projection
-            ).to_list()
+        docs = await self._products.find(
+            {s.PRODUCT_ID_FIELD: {"$in": product_ids}}, projection
+        ).to_list()
         return {
             str(d[s.PRODUCT_ID_FIELD]): {
                 "productName": _as(str, d.get(fields["productName"])),
@@ -193,7 +213,7 @@ class DataProcessor:
             s.TRANSACTION_USER_FIELD: user_id,
             s.TRANSACTION_PRODUCT_FIELD: {"$in": product_ids},
         }
-        async with _database_errors():
+        async with _database_errors(self._request_seconds):
             found = await self._transactions.distinct(s.TRANSACTION_PRODUCT_FIELD, query)
         return {str(p) for p in found}
 
@@ -208,6 +228,8 @@ def _as(kind: Callable[[Any], T], value: Any) -> T | None:
 
 def _utc_day(moment: datetime) -> pd.Timestamp:
     """The UTC calendar day of a moment, as a naive midnight timestamp."""
+    import pandas as pd
+
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from app.errors import InvalidInput, brief
 from app.models.model_manager import ModelManager
@@ -23,6 +22,8 @@ RECOMMEND_ROUNDS = 3
 
 async def forecast_sales(manager: ModelManager, horizon: int, now: datetime) -> dict[str, Any]:
     """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""
+    import pandas as pd  # loaded with the model already; not at import, see data_processor
+
     model: ForecastModel = manager.live("forecast")
     today = pd.Timestamp(now.astimezone(UTC).date())
     first_day = max(today, model.last_day + pd.Timedelta(days=1))
@@ -54,26 +55,27 @@ def _canonical_features(requested: list[str], model: "AnomalyModel") -> list[str
 
 
 def _feature_values(points: list[dict[str, Any]], features: list[str]) -> np.ndarray:
-    """The points as a numeric matrix, or `InvalidInput` naming the first bad point and field."""
-    frame = pd.DataFrame.from_records(points, index=range(len(points)))
+    """The points as a numeric matrix (only the features are read, whatever else the points
+    hold), or `InvalidInput` naming the first bad point and field."""
     columns = []
     for feature in features:
-        raw = frame.get(feature, pd.Series(None, index=frame.index, dtype=object))
         aliases = [a for a, target in FEATURE_ALIASES.items() if target == feature]
-        for alias in aliases:
-            if alias in frame:
-                raw = raw.where(raw.notna(), frame[alias])
+        raw = [_first_present(point, [feature, *aliases]) for point in points]
         numbers = np.fromiter(map(_number, raw), dtype=np.float64, count=len(raw))
-        bad = ~np.isfinite(numbers)
+        bad = ~np.isfinite(numbers) | (numbers < 0)
         if bad.any():
             i = int(np.argmax(bad))
             also = f" (or {', '.join(aliases)})" if aliases else ""
-            if raw.isna().iloc[i]:
+            if raw[i] is None:
                 raise InvalidInput(f"data_points[{i}] has no value for '{feature}'{also}.")
-            got = brief(raw.tolist()[i])
-            raise InvalidInput(f"data_points[{i}].{feature} must be a finite number, got {got}.")
+            rule = "must not be negative" if numbers[i] < 0 else "must be a finite number"
+            raise InvalidInput(f"data_points[{i}].{feature} {rule}, got {brief(raw[i])}.")
         columns.append(numbers)
     return np.column_stack(columns)
+
+
+def _first_present(point: dict[str, Any], keys: list[str]) -> Any:
+    return next((point[k] for k in keys if point.get(k) is not None), None)
 
 
 def _number(value: Any) -> float:
@@ -93,11 +95,11 @@ async def detect_anomalies(
     manager: ModelManager, points: list[dict[str, Any]], requested_features: list[str]
 ) -> list[dict[str, Any]]:
     """Scores every point in one vectorised call; an empty batch is an empty answer."""
-    model: AnomalyModel = manager.live("anomaly")
-    features = _canonical_features(requested_features, model)
     if not points:
         return []
-    values = _feature_values(points, features)
+    model: AnomalyModel = manager.live("anomaly")
+    features = _canonical_features(requested_features, model)
+    values = await asyncio.to_thread(_feature_values, points, features)
     scores, flags = await asyncio.to_thread(model.score, values)
     return [
         {

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.api.dependencies import DataProcessorDep, ModelManagerDep
+from app.api.dependencies import DataProcessorDep, ModelManagerDep, SettingsDep
 from app.api.schemas.common import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
 from app.api.schemas.recommend import RecommendationResponse, RecommendStatus
 from app.services.inference import recommend_products
@@ -40,7 +40,7 @@ async def recommend_for_user(
 
 
 @router.get("/status", summary="Recommendation model status", response_model=RecommendStatus)
-async def recommend_status(manager: ModelManagerDep) -> RecommendStatus:
+async def recommend_status(manager: ModelManagerDep, settings: SettingsDep) -> RecommendStatus:
     model = manager.slots["recommend"].model
-    n_components = model.n_components if model is not None else None
+    n_components = model.n_components if model is not None else settings.RECOMMENDER_COMPONENTS
     return RecommendStatus(**manager.status("recommend"), n_components=n_components)

@@ -3,6 +3,7 @@ from fastapi import APIRouter
 from app.api.dependencies import DatabaseDep, ModelManagerDep, SettingsDep
 from app.api.schemas.service import RootResponse, ServiceStatus
 from app.config import APP_NAME, APP_VERSION
+from app.models.model_manager import NEVER
 
 router = APIRouter(tags=["Service"])
 
@@ -28,6 +29,6 @@ async def service_status(
         forecasting_model_trained=trained["forecast"],
         anomaly_model_trained=trained["anomaly"],
         recommendation_model_trained=trained["recommend"],
-        last_retrain_time=manager.last_retrain_time,
+        last_retrain_time=manager.last_retrain_time or NEVER,
         models={name: slot.state for name, slot in manager.slots.items()},
     )

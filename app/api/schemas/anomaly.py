@@ -1,6 +1,7 @@
+import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.api.schemas.common import ModelStatus
 
@@ -19,6 +20,18 @@ class AnomalyDetectionRequest(BaseModel):
         description="Features of the points to score: the model's `totalAmount` (alias "
         "`totalPrice`) and `quantity`.",
     )
+
+    @field_validator("data_points")
+    @classmethod
+    def _unicode_text(cls, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Points are sent back in the answer, which must be valid UTF-8."""
+        try:
+            json.dumps(points, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                "holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+            ) from exc
+        return points
 
 
 class AnomalyResult(BaseModel):

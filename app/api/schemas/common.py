@@ -1,7 +1,7 @@
 """Schemas shared by every capability."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,7 +36,7 @@ class ModelStatus(BaseModel):
     state: str = Field(examples=["trained"], description="not_trained, training, trained or failed")
     model_type: str
     metrics: dict[str, float]
-    last_retrain_time: datetime | None
+    last_retrain_time: datetime | Literal["N/A"] = Field(description="N/A before any training.")
     rows_used: int | None = None
     data_window: dict[str, datetime] | None = None
     last_error: str | None = None

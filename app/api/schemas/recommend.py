@@ -20,4 +20,4 @@ class RecommendationResponse(BaseModel):
 
 
 class RecommendStatus(ModelStatus):
-    n_components: int | None
+    n_components: int

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -31,5 +32,5 @@ class ServiceStatus(BaseModel):
     forecasting_model_trained: bool
     anomaly_model_trained: bool
     recommendation_model_trained: bool
-    last_retrain_time: datetime | None
+    last_retrain_time: datetime | Literal["N/A"] = Field(description="N/A before any training.")
     models: dict[str, str] = Field(description="State of each model.")
