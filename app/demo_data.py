@@ -809,10 +809,13 @@ def main(argv: list[str] | None = None) -> None:
         database = database or settings.DATABASE_NAME
     started = time.perf_counter()
     counts = asyncio.run(_run(url, database, spec, args.drop))
-    print(
-        f"Wrote {counts[PRODUCTS]} products, {counts[USERS]} users, "
-        f"{counts[TRANSACTIONS]} transactions to '{database}' in "
-        f"{time.perf_counter() - started:.1f} s"
+    logger.info(
+        "Wrote {} products, {} users, {} transactions to '{}' in {:.1f} s",
+        counts[PRODUCTS],
+        counts[USERS],
+        counts[TRANSACTIONS],
+        database,
+        time.perf_counter() - started,
     )
 
 

@@ -290,23 +290,21 @@ async def test_write_demo_data_inserts_what_generate_returns(server: SecantusDBS
         await client.close()
 
 
-def test_cli_refuses_non_empty_database_unless_drop(
-    server: SecantusDBServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = ["--mongodb-url", server.uri, "--database", "cli_test", "--days", "14"]
-    args += ["--transactions", "500", "--users", "40", "--products", "20", "--seed", "3"]
-    main(args)
-    assert "500 transactions" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as refused:
-        main(args)
-    assert refused.value.code == 1
-    main([*args, "--drop"])
-
+def test_cli_refuses_non_empty_database_unless_drop(server: SecantusDBServer) -> None:
     async def count() -> int:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.uri)
         try:
             return await client["cli_test"]["transactions"].count_documents({})
         finally:
             await client.close()
+
+    args = ["--mongodb-url", server.uri, "--database", "cli_test", "--days", "14"]
+    args += ["--transactions", "500", "--users", "40", "--products", "20", "--seed", "3"]
+    main(args)
+    assert asyncio.run(count()) == 500
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    assert refused.value.code == 1
+    main([*args, "--drop"])
 
     assert asyncio.run(count()) == 500
