@@ -40,11 +40,14 @@ def start(storage: Path, port: int, log_path: Path) -> tuple[subprocess.Popen[by
         process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
     url = f"mongodb://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS
-    while not asyncio.run(answers(url, 500)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            raise SystemExit(f"SecantusDB did not start on port {port}; see {log_path}.")
-        time.sleep(0.2)
+    try:
+        while not asyncio.run(answers(url, 500)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"SecantusDB did not start on port {port}; see {log_path}.")
+            time.sleep(0.2)
+    except BaseException:
+        stop(process)  # whatever interrupted the wait, leave no server behind
+        raise
     return process, url
 
 
