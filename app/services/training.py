@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from app.config import Settings
 from app.services.data_processor import AMOUNT, QUANTITY, DataProcessor
 
 ANOMALY_FEATURES = [AMOUNT, QUANTITY]
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,19 +62,23 @@ def _ml(module: str) -> ModuleType:
     return importlib.import_module(f"app.models.{module}")
 
 
-async def _timed_fit(fit: Callable[[], Any]) -> tuple[Any, float]:
+async def _timed(work: Awaitable[T]) -> tuple[T, float]:
+    """The result of `work` and the seconds it took."""
     started = time.perf_counter()
-    model = await asyncio.to_thread(fit)
-    return model, time.perf_counter() - started
+    result = await work
+    return result, time.perf_counter() - started
+
+
+async def _timed_fit(fit: Callable[[], Any]) -> tuple[Any, float]:
+    """Runs a fit in a worker thread, off the event loop; returns the model and its seconds."""
+    return await _timed(asyncio.to_thread(fit))
 
 
 async def train_forecast(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
     """Complete UTC days of the collection window; today is still filling up, so left out."""
     end = start_of_day(now)
     start = end - timedelta(days=settings.DATA_COLLECTION_DAYS)
-    started = time.perf_counter()
-    series = await data.daily_sales(start, end)
-    query_seconds = time.perf_counter() - started
+    series, query_seconds = await _timed(data.daily_sales(start, end))
     model, fit_seconds = await _timed_fit(
         lambda: _ml("forecasting").train_forecaster(series, settings.FORECAST_MODEL_TYPE)
     )
@@ -91,9 +96,9 @@ async def train_forecast(data: DataProcessor, settings: Settings, now: datetime)
 
 async def train_anomaly(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
     start = now - timedelta(days=settings.DATA_COLLECTION_DAYS)
-    started = time.perf_counter()
-    sample = await data.transaction_sample(start, settings.ANOMALY_SAMPLE_SIZE)
-    query_seconds = time.perf_counter() - started
+    sample, query_seconds = await _timed(
+        data.transaction_sample(start, settings.ANOMALY_SAMPLE_SIZE)
+    )
     model, fit_seconds = await _timed_fit(
         lambda: _ml("anomaly_detection").train_anomaly_detector(
             sample[ANOMALY_FEATURES].to_numpy(),
@@ -116,11 +121,9 @@ async def train_anomaly(data: DataProcessor, settings: Settings, now: datetime) 
 
 async def train_recommend(data: DataProcessor, settings: Settings, now: datetime) -> Trained:
     start = now - timedelta(days=settings.DATA_COLLECTION_DAYS)
-    started = time.perf_counter()
-    interactions = await data.user_item_interactions(
-        start, settings.MIN_INTERACTIONS_FOR_RECOMMENDATION
+    interactions, query_seconds = await _timed(
+        data.user_item_interactions(start, settings.MIN_INTERACTIONS_FOR_RECOMMENDATION)
     )
-    query_seconds = time.perf_counter() - started
     model, fit_seconds = await _timed_fit(
         lambda: _ml("recommendation").train_recommender(
             interactions, settings.RECOMMENDER_COMPONENTS
