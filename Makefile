@@ -12,14 +12,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)  ## embedded DB (unless MONGODB_URL answers) + demo data if empty + API on :8000
-	$(PY) -m app.launch
+	$(PY) -m app.dev.launch
 
-test: lint  ## lint, then the whole suite against an in-process SecantusDB
+test: lint  ## lint (ruff, mypy, import rules), then the whole suite against an in-process SecantusDB
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -29,7 +31,7 @@ bench: $(STAMP)  ## figures of docs/benchmarks.md; SIZES="50000 1000000" by defa
 	$(PY) -m bench.service $(if $(SIZES),--sizes $(SIZES),)
 
 demo-data: $(STAMP)  ## rewrite the demo data (drops the three collections first)
-	$(PY) -m app.demo_data --drop
+	$(PY) -m app.dev.demo --drop
 
 clean:
 	rm -rf $(VENV) data logs

@@ -1,26 +1,35 @@
-"""The FastAPI application: shared resources built in the lifespan, thin routers, one error map."""
+"""The composition root: builds the shared core, registers each capability, wires the routers."""
 
-import asyncio
 import re
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypedDict
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from loguru import logger
 
-from app.api.errors import install_error_handlers
-from app.api.routes import anomaly, forecast, health, recommend, service
+from app.anomaly import api as anomaly_api
+from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
-from app.database import Database
+from app.core import health, service_routes
+from app.core.clock import Clock, utc_now
+from app.core.database import Database
+from app.core.docs import install_offline_docs
+from app.core.http_errors import install_error_handlers
+from app.core.registry import ModelRegistry
+from app.core.runner import FitRunner
+from app.core.store import ArtifactStore
+from app.forecast import api as forecast_api
+from app.forecast.service import ForecastService
 from app.logging import configure_logging
-from app.models.model_manager import ModelManager
-from app.models.store import ArtifactStore
-from app.services.data_processor import DataProcessor
+from app.recommend import api as recommend_api
+from app.recommend.queries import RecommendQueries
+from app.recommend.service import RecommendService
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 # Training threads hold the GIL between Python steps; the event loop's thread waits at most this
@@ -28,36 +37,50 @@ _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 GIL_SWITCH_SECONDS = 0.001
 
 
-def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
+class AppState(TypedDict):
+    """What every request can reach (`request.state`): the core and each capability's service."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    registry: ModelRegistry
+    forecast: ForecastService
+    anomaly: AnomalyService
+    recommend: RecommendService
+
+
+def _lifespan(
+    settings: Settings, clock: Clock
+) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        """Starts serving at once: the database is watched and the models are loaded or
-        trained by background tasks, which stop cleanly at shutdown."""
+    async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
+        """Builds the core and registers each capability, then starts serving at once: the
+        database watcher and the registry run their own background tasks, stopped at shutdown."""
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         database = Database(settings)
-        data = DataProcessor(database.db, settings)
-        manager = ModelManager(settings, database, data, ArtifactStore(settings.MODEL_SAVE_PATH))
-        database.on_connect(manager.on_database_back)
-        tasks = [
-            asyncio.create_task(database.watch(), name="database-watch"),
-            asyncio.create_task(manager.start(), name="models-start"),
-        ]
-        if settings.RETRAIN_INTERVAL_HOURS > 0:
-            tasks.append(asyncio.create_task(manager.retrain_periodically(), name="retrain"))
-        if settings.UNTRAINED_RETRY_MINUTES > 0:
-            tasks.append(
-                asyncio.create_task(manager.retry_untrained_periodically(), name="retry-untrained")
-            )
+        registry = ModelRegistry(
+            settings, database, ArtifactStore(settings.MODEL_SAVE_PATH), FitRunner(), clock
+        )
+        state = AppState(
+            settings=settings,
+            clock=clock,
+            database=database,
+            registry=registry,
+            forecast=ForecastService(settings, database.db, registry, clock),
+            anomaly=AnomalyService(settings, database.db, registry),
+            recommend=RecommendService(settings, RecommendQueries(database.db, settings), registry),
+        )
+        for service in (state["forecast"], state["anomaly"], state["recommend"]):
+            registry.register(service.spec())
+        database.start()
+        registry.start()
         logger.info("{} {} started", APP_NAME, APP_VERSION)
         try:
-            yield {"settings": settings, "database": database, "data": data, "manager": manager}
+            yield state
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await manager.stop()
-            await database.close()
+            await registry.stop()
+            await database.stop()
             logger.info("{} stopped", APP_NAME)
 
     return lifespan
@@ -88,14 +111,24 @@ async def _log_request(
     return response
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Builds the application; nothing connects or trains until the lifespan starts."""
+def _operation_id(route: APIRoute) -> str:
+    """Stable operation ids for generated clients: `<tag>-<function name>`."""
+    tag = route.tags[0] if route.tags else "service"
+    return f"{str(tag).lower().replace(' ', '_')}-{route.name}"
+
+
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> FastAPI:
+    """The composition root: builds the application and wires the core to each capability;
+    nothing connects or trains until the lifespan starts."""
     settings = settings or get_settings()
     app = FastAPI(
         title=APP_NAME,
         version=APP_VERSION,
         debug=settings.AI_SERVICE_DEBUG,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, clock),
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
         description="Daily sales forecasting, anomaly detection on transactions and product "
         "recommendations for the Adaptive BI platform, over its MongoDB data.",
     )
@@ -108,8 +141,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.middleware("http")(_log_request)
     install_error_handlers(app)
-    for module in (service, health, forecast, anomaly, recommend):
-        app.include_router(module.router)
+    install_offline_docs(app)
+    for router in (
+        service_routes.router,
+        health.router,
+        forecast_api.router,
+        anomaly_api.router,
+        recommend_api.router,
+    ):
+        app.include_router(router)
     return app
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pymongo import AsyncMongoClient
 
-from app import embedded
-from app.demo_data import DemoDataSpec, database_is_empty, write_demo_data
+from app.dev import embedded
+from app.dev.demo.generator import DemoDataSpec, database_is_empty, write_demo_data
 
 DATABASE = "adaptive_bi"
 

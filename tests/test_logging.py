@@ -6,7 +6,7 @@ from loguru import logger
 from secantus import SecantusDBServer
 
 from app.logging import configure_logging
-from tests.conftest import make_settings, running
+from tests.factories import make_settings, running
 
 
 def _log_text(directory: Path) -> str:

@@ -1,0 +1,124 @@
+"""The MongoDB client's lifecycle, liveness tracking and the indexes the queries need."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pymongo
+from loguru import logger
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from app.config import Settings
+from app.errors import DatabaseUnavailable
+
+
+@asynccontextmanager
+async def database_errors(seconds: float | None = None) -> AsyncIterator[None]:
+    """Turns a lost connection, or a call that outlasts `seconds`, into the domain error the
+    API answers with 503. Request-path calls are bounded so that a stalled server (up, but not
+    answering) cannot hold a caller; training reads are not."""
+    try:
+        with pymongo.timeout(seconds):
+            yield
+    except PyMongoError as exc:
+        if isinstance(exc, ConnectionFailure) or exc.timeout:
+            raise DatabaseUnavailable(exc) from exc
+        raise
+
+
+class Database:
+    """Owns the `AsyncMongoClient` and knows whether MongoDB answered its last ping.
+
+    The driver reconnects by itself; this class only watches, so the service can report the
+    state and react when MongoDB comes back (create indexes, train models that are missing).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.MONGODB_URL,
+            serverSelectionTimeoutMS=settings.MONGODB_TIMEOUT_MS,
+            connectTimeoutMS=settings.MONGODB_CONNECT_TIMEOUT_MS,
+            tz_aware=True,
+            appname="adaptive-bi-ai-service",
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[settings.DATABASE_NAME]
+        self.connected = False
+        self._pinged = False
+        self._on_connect: list[Callable[[], None]] = []
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def on_connect(self, callback: Callable[[], None]) -> None:
+        """Registers a function to call each time MongoDB becomes reachable."""
+        self._on_connect.append(callback)
+
+    async def ping(self) -> bool:
+        """Pings MongoDB, updates `connected`, and fires the reconnect callbacks on a transition."""
+        try:
+            with pymongo.timeout(self._settings.MONGODB_TIMEOUT_MS / 1000):
+                await self.client.admin.command("ping")
+        except PyMongoError as exc:
+            if self.connected or not self._pinged:
+                logger.warning("MongoDB is unreachable; retrying in the background: {}", exc)
+            self.connected, self._pinged = False, True
+            return False
+        if not self.connected:
+            logger.info("MongoDB is reachable at {}", _redact(self._settings.MONGODB_URL))
+            self.connected, self._pinged = True, True
+            await self._ensure_indexes()
+            if not self.connected:
+                return False
+            for callback in self._on_connect:
+                callback()
+        return True
+
+    def start(self) -> None:
+        """Starts watching MongoDB in the background: a ping every DB_WATCH_INTERVAL_SECONDS."""
+        self._watcher = asyncio.create_task(self._watch(), name="database-watch")
+
+    async def _watch(self) -> None:
+        while not self._stopping.is_set():
+            await self.ping()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), self._settings.DB_WATCH_INTERVAL_SECONDS
+                )
+
+    async def _ensure_indexes(self) -> None:
+        """Creates the indexes the queries filter on; default names keep it idempotent."""
+        s = self._settings
+        transactions = self.db[s.TRANSACTIONS_COLLECTION]
+        try:
+            await transactions.create_index([(s.TRANSACTION_DATE_FIELD, ASCENDING)])
+            await transactions.create_index(
+                [(s.TRANSACTION_USER_FIELD, ASCENDING), (s.TRANSACTION_PRODUCT_FIELD, ASCENDING)]
+            )
+            await self.db[s.PRODUCTS_COLLECTION].create_index([(s.PRODUCT_ID_FIELD, ASCENDING)])
+        except OperationFailure as exc:
+            logger.warning("Could not create an index ({}); queries will be slower", exc)
+        except PyMongoError as exc:
+            logger.warning("Could not create indexes yet ({}); will retry on reconnect", exc)
+            self.connected = False
+
+    async def stop(self) -> None:
+        """Stops the watcher, then closes the client. The watcher is asked to stop rather than
+        cancelled: a cancel that lands while the driver selects a server can be lost, which
+        left shutdown waiting; a ping is bounded by MONGODB_TIMEOUT_MS anyway."""
+        self._stopping.set()
+        if self._watcher is not None:
+            bound = self._settings.MONGODB_TIMEOUT_MS / 1000 + 1
+            _, pending = await asyncio.wait({self._watcher}, timeout=bound)
+            for task in pending:
+                task.cancel()
+        await self.client.close()
+
+
+def _redact(url: str) -> str:
+    """Hides credentials in a MongoDB URL before it is logged."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"

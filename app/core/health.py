@@ -1,0 +1,51 @@
+"""Health routes: liveness without touching anything, and a detailed check for operators."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.core.dependencies import ClockDep, DatabaseDep, RegistryDep
+from app.core.names import ModelName
+from app.core.service_schemas import DetailedHealth, LivenessResponse
+
+router = APIRouter(prefix="/api/v1/health", tags=["Health"])
+
+_MODEL_KEYS: dict[ModelName, str] = {
+    "forecast": "forecasting_model",
+    "anomaly": "anomaly_detection_model",
+    "recommend": "recommendation_model",
+}
+
+
+@router.get("/", summary="Liveness: the process answers", response_model=LivenessResponse)
+async def liveness() -> LivenessResponse:
+    """Touches neither the database nor the models, so it answers at once, even while training."""
+    return LivenessResponse(status="ok", message="AI service is running")
+
+
+@router.get(
+    "/detailed",
+    summary="Database ping and model states",
+    response_model=DetailedHealth,
+    responses={503: {"model": DetailedHealth, "description": "Not healthy: same body."}},
+)
+async def detailed(database: DatabaseDep, registry: RegistryDep, clock: ClockDep) -> JSONResponse:
+    """200 when MongoDB answers and every model is trained; 503 with the same body otherwise."""
+    connected = await database.ping()
+    states = {_MODEL_KEYS[name]: state for name, state in registry.states().items()}
+    untrained = [key for key, state in states.items() if state != "trained"]
+    body = DetailedHealth(
+        status="healthy",
+        timestamp=clock(),
+        database_status="connected" if connected else "disconnected",
+        models_status=states,
+        message="All systems nominal.",
+    )
+    if not connected:
+        body.status = "unhealthy"
+        body.message = "MongoDB is unreachable; the service retries by itself."
+    elif untrained:
+        body.status = "degraded"
+        body.message = f"Not trained yet: {', '.join(untrained)}."
+    return JSONResponse(
+        status_code=200 if body.status == "healthy" else 503, content=body.model_dump(mode="json")
+    )

@@ -1,0 +1,72 @@
+"""Fits run in a worker process, so the server's threads never hold the GIL for a fit.
+
+The server reads MongoDB (async), then hands the data to one long-lived worker process, which
+imports the model's module, fits, and sends the fitted model back. loky's executor is used
+rather than the standard library's because it can kill its worker at shutdown and reports a
+worker that died; a dead worker fails that fit with a clear error and a fresh one is started
+for the next fit."""
+
+import asyncio
+import importlib
+import time
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from loguru import logger
+from loky import ProcessPoolExecutor
+
+from app.errors import ServiceError
+
+# BLAS and OpenMP pools in the worker: one thread each, so a fit uses one core and leaves the
+# other to the server.
+_WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class WorkerDied(ServiceError):
+    """The fit's worker process ended before answering (killed, or out of memory); the next
+    training gets a fresh worker, so trying again is the remedy."""
+
+    status_code = 503
+
+
+def run_fit(target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
+    """In the worker: calls `module:function` with the arguments; returns its result and the
+    seconds it took."""
+    module_name, _, function_name = target.partition(":")
+    fit = getattr(importlib.import_module(module_name), function_name)
+    started = time.perf_counter()
+    result = fit(*arguments)
+    return result, time.perf_counter() - started
+
+
+class FitRunner:
+    """One worker process, started on the first fit and kept for the next ones."""
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _running_executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=1, env=_WORKER_ENV)
+        return self._executor
+
+    async def fit(self, target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
+        """The fitted model and the seconds the fit took; `WorkerDied` if the worker ended."""
+        executor = self._running_executor()
+        try:
+            return await asyncio.wrap_future(executor.submit(run_fit, target, arguments))
+        except BrokenProcessPool as exc:
+            logger.error("The training worker process died: {}", exc)
+            if self._executor is executor:
+                self._executor = None
+            executor.shutdown(wait=False, kill_workers=True)
+            raise WorkerDied(
+                "The training worker process ended before the fit finished (killed, or out of "
+                "memory); a new worker is used for the next training."
+            ) from exc
+
+    def stop(self) -> None:
+        """Kills the worker, whatever it is fitting: a fit is never worth a slow shutdown."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, kill_workers=True)
+            self._executor = None

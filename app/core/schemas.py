@@ -1,0 +1,89 @@
+"""Schemas shared by every capability."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.core.names import ModelState
+
+
+class ErrorResponse(BaseModel):
+    """Every error: `detail` is a sentence for a person; `errors` lists validation problems."""
+
+    detail: str = Field(examples=["The forecast model is not trained yet (state: training)."])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        examples=[[{"loc": ["query", "horizon"], "msg": "Input should be ...", "type": "x"}]],
+    )
+
+
+_WINDOW_EXAMPLE = {"start": "2026-08-27T00:00:00Z", "end": "2026-11-25T00:00:00Z"}
+
+
+class TrainResponse(BaseModel):
+    message: str = Field(examples=["The forecast model was trained on 90 rows."])
+    model_type: str = Field(examples=["RandomForestRegressor"])
+    trained_at: datetime = Field(examples=["2026-11-25T18:00:00Z"])
+    rows_used: int = Field(examples=[90], description="Days, transactions or user x product pairs.")
+    data_window: dict[str, datetime] = Field(examples=[_WINDOW_EXAMPLE])
+    metrics: dict[str, float] = Field(examples=[{"mae": 812.4, "rmse": 1020.9}])
+    feature_names: list[str] = Field(examples=[["totalAmount", "quantity"]])
+    query_seconds: float = Field(examples=[0.8], description="Time spent reading MongoDB.")
+    fit_seconds: float = Field(examples=[1.2], description="Time spent fitting the model.")
+    libraries: dict[str, str] = Field(examples=[{"python": "3.11.7", "scikit-learn": "1.9.1"}])
+
+    @classmethod
+    def from_metadata(cls, name: str, metadata: dict[str, Any]) -> "TrainResponse":
+        message = f"The {name} model was trained on {metadata['rows_used']} rows."
+        return cls(message=message, **metadata)
+
+
+class ModelStatus(BaseModel):
+    is_trained: bool = Field(examples=[True])
+    state: ModelState = Field(examples=["trained"])
+    model_type: str = Field(examples=["IsolationForest"])
+    metrics: dict[str, float] = Field(examples=[{"outlier_share": 0.05}])
+    last_retrain_time: datetime | Literal["N/A"] = Field(
+        examples=["2026-11-25T18:00:00Z"], description="N/A before any training."
+    )
+    rows_used: int | None = Field(default=None, examples=[50000])
+    data_window: dict[str, datetime] | None = Field(default=None, examples=[_WINDOW_EXAMPLE])
+    last_error: str | None = Field(
+        default=None, examples=[None], description="Why the last training failed, if it did."
+    )
+
+
+def _error(description: str, detail: str) -> dict[str, Any]:
+    """An error response for `responses=`, with an example `detail` that Swagger shows."""
+    return {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"example": {"detail": detail}}},
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: _error(
+        "The request's content cannot be used.",
+        "Query parameter 'horizon': Input should be less than or equal to 30 (got '31').",
+    ),
+    503: _error(
+        "Model not trained yet, or database down.",
+        "The forecast model is not trained yet (state: training). It trains in the background "
+        "when data is available; to train it now, run "
+        "`curl -X POST http://<host>:8000/api/v1/forecast/train`.",
+    ),
+}
+TRAIN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: _error(
+        "Too little data in MongoDB to train.",
+        "Forecasting needs at least 28 days of sales history; found 3 days with total sales "
+        "120.00. Load transactions or raise DATA_COLLECTION_DAYS.",
+    ),
+    503: _error(
+        "The database is unreachable, or the training worker died.",
+        "The database is unreachable right now, so this request cannot be served; the service "
+        "reconnects by itself, try again shortly (ServerSelectionTimeoutError).",
+    ),
+}

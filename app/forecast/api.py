@@ -1,0 +1,58 @@
+"""Forecast routes: validate, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.config import MAX_FORECAST_HORIZON
+from app.core.schemas import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
+from app.forecast.schemas import ForecastResponse, ForecastStatus
+from app.forecast.service import ForecastService
+
+
+def _service(request: Request) -> ForecastService:
+    service: ForecastService = request.state.forecast
+    return service
+
+
+ServiceDep = Annotated[ForecastService, Depends(_service)]
+router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
+
+
+@router.post(
+    "/train",
+    summary="Train the sales forecasting model now",
+    response_model=TrainResponse,
+    responses=TRAIN_ERROR_RESPONSES,
+)
+async def train(service: ServiceDep) -> TrainResponse:
+    """Reads daily sales of the last DATA_COLLECTION_DAYS days and fits the model; a request
+    made while it trains waits for that training and gets its result."""
+    return await service.train()
+
+
+@router.get(
+    "/predict",
+    summary="Forecast daily sales for the next N days",
+    response_model=ForecastResponse,
+    responses=ERROR_RESPONSES,
+)
+async def predict(
+    service: ServiceDep,
+    horizon: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_FORECAST_HORIZON,
+            description="Days to forecast, from today (UTC); default FORECAST_HORIZON (7).",
+            examples=[7],
+        ),
+    ] = None,
+) -> ForecastResponse:
+    """Each forecast day feeds the lags and rolling windows of the next (recursive forecast)."""
+    return await service.predict(horizon)
+
+
+@router.get("/status", summary="Forecasting model status", response_model=ForecastStatus)
+async def status(service: ServiceDep) -> ForecastStatus:
+    return service.status()

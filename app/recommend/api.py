@@ -1,0 +1,59 @@
+"""Recommendation routes: validate, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from app.core.schemas import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
+from app.recommend.schemas import RecommendationResponse, RecommendStatus
+from app.recommend.service import RecommendService
+
+
+def _service(request: Request) -> RecommendService:
+    service: RecommendService = request.state.recommend
+    return service
+
+
+ServiceDep = Annotated[RecommendService, Depends(_service)]
+router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"])
+
+
+@router.post(
+    "/train",
+    summary="Train the recommendation model now",
+    response_model=TrainResponse,
+    responses=TRAIN_ERROR_RESPONSES,
+)
+async def train(service: ServiceDep) -> TrainResponse:
+    """Builds the sparse user x product matrix of purchased quantities and factorises it."""
+    return await service.train()
+
+
+@router.get(
+    "/user/{user_id}",
+    summary="Recommend products to a user",
+    response_model=RecommendationResponse,
+    responses=ERROR_RESPONSES,
+)
+async def recommend_for_user(
+    service: ServiceDep,
+    user_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=200,
+            description="The user's userId; an unknown user gets popular products.",
+            examples=["0b7e1f3c-5a4d-4c1e-9a57-2f4b7d1e8c90"],
+        ),
+    ],
+    num_recommendations: Annotated[
+        int, Query(ge=1, le=50, description="How many products to return.", examples=[5])
+    ] = 10,
+) -> RecommendationResponse:
+    """Products the user has not bought, best first; an unknown user gets popular products."""
+    return await service.recommend(user_id, num_recommendations)
+
+
+@router.get("/status", summary="Recommendation model status", response_model=RecommendStatus)
+async def status(service: ServiceDep) -> RecommendStatus:
+    return service.status()

@@ -1,0 +1,143 @@
+"""Builders shared by the tests: a fixed test clock and seeded demo data, settings and a running
+app, and the small data sets the models are tested on."""
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import numpy as np
+import pandas as pd
+from asgi_lifespan import LifespanManager
+
+from app.config import Settings
+from app.core.clock import Clock
+from app.dev.demo.generator import DemoDataSpec
+from app.main import create_app
+
+if TYPE_CHECKING:
+    from app.forecast.model import ForecastModelType
+
+# The tests' "now": midday UTC of a fixed date, so that no test depends on the wall clock (a
+# run never crosses midnight on this clock). `test_clock` moves on from it in real time, so
+# that trainings one after the other get later times.
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+_STARTED = time.monotonic()
+
+SEEDED_DB = "seeded"
+WINDOW_DAYS = 60
+NON_SALES = {"failed", "returned"}
+SEED_SPEC = DemoDataSpec(days=70, transactions=3_000, users=120, products=60, seed=7, end=NOW)
+
+
+def test_clock() -> datetime:
+    return NOW + timedelta(seconds=time.monotonic() - _STARTED)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
+    """Settings for a test app: its own model and log directories, fast DB timeouts."""
+    values: dict[str, Any] = {
+        "MONGODB_URL": url,
+        "DATABASE_NAME": SEEDED_DB,
+        "MODEL_SAVE_PATH": directory / "models",
+        "LOG_DIR": directory / "logs",
+        "RETRAIN_INTERVAL_HOURS": 0,
+        "UNTRAINED_RETRY_MINUTES": 0,
+        "DATA_COLLECTION_DAYS": WINDOW_DAYS,
+        "DB_WATCH_INTERVAL_SECONDS": 0.2,
+        "MONGODB_TIMEOUT_MS": 500,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, clock: Clock = test_clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan started, and an httpx client talking to it in-process."""
+    app = create_app(settings, clock)
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=120) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], seconds: float = 120, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def wait_trained(client: httpx.AsyncClient, seconds: float = 120) -> None:
+    async def all_trained() -> bool:
+        loaded: bool = (await client.get("/status")).json()["models_loaded"]
+        return loaded
+
+    await wait_until(all_trained, seconds, "every model to be trained")
+
+
+def weekly_series(days: int = 120, seed: int = 0) -> pd.Series:
+    """Sales with a trend and weekends 40% above weekdays, plus a little noise."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2026-06-01", periods=days, freq="D")
+    base = 1000 + 4 * np.arange(days)
+    values = base * np.where(index.day_of_week >= 5, 1.4, 1.0) + rng.normal(0, 20, days)
+    return pd.Series(values, index=index)
+
+
+def transactions(rows: int = 3000, seed: int = 1) -> np.ndarray:
+    """Amount and quantity of ordinary transactions: log-normal unit prices, quantities 1-5."""
+    rng = np.random.default_rng(seed)
+    quantity = rng.integers(1, 6, rows).astype(float)
+    return np.column_stack([rng.lognormal(3.5, 0.8, rows) * quantity, quantity])
+
+
+def interactions() -> pd.DataFrame:
+    """Two taste groups: users 0-9 buy books b0-b5, users 10-19 buy tools t0-t5; b0 and t0 are
+    bought by every user of their group, the rest by some."""
+    rows = []
+    for user in range(20):
+        prefix = "b" if user < 10 else "t"
+        for item in range(6):
+            if item == 0 or (user + item) % 3:
+                rows.append((f"u{user}", f"{prefix}{item}", 1 + (user + item) % 4))
+    return pd.DataFrame(rows, columns=["userId", "productId", "quantity"])
+
+
+HELD_FIT_DIR = "TEST_HELD_FIT_DIR"
+
+
+def held_forecast_fit(series: pd.Series, model_type: "ForecastModelType") -> object:
+    """A forecast fit, run in the worker process, that writes its process id to `started` in
+    the directory named by $TEST_HELD_FIT_DIR, then waits until a `release` file appears there
+    (or a minute has passed) before fitting."""
+    import os
+
+    from app.forecast.model import train_forecaster
+
+    directory = Path(os.environ[HELD_FIT_DIR])
+    (directory / "started").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not (directory / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return train_forecaster(series, model_type)
