@@ -32,8 +32,9 @@ from app.recommend.queries import RecommendQueries
 from app.recommend.service import RecommendService
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
-# Training threads hold the GIL between Python steps; the event loop's thread waits at most this
-# long for it (Python's default is 5 ms), which keeps health and predictions fast meanwhile.
+# Fits run in a worker process, but scoring, saving and loading models run in threads of the
+# server; the event loop's thread waits at most this long for the GIL (Python's default is
+# 5 ms), which keeps health and predictions fast meanwhile.
 GIL_SWITCH_SECONDS = 0.001
 
 

@@ -5,13 +5,15 @@
 For each size it writes demo data into a SecantusDB child process (kept in --workdir and reused
 by later runs), starts the service as a child process, and prints:
 - seconds from process start to the first 200 of /api/v1/health/;
-- per model, on POST /train: seconds in the database, seconds fitting, the service's peak RSS,
+- per model, on POST /train: seconds in the database, seconds fitting, the peak RSS of the
+  server and of its fit worker process,
   and /api/v1/health/ latency p50/p99 while it trains;
 - p50/p99 latency of each backend call once trained.
 Results are also written to bench/results/<size>.json.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -38,7 +40,8 @@ MODELS = ("forecast", "anomaly", "recommend")
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -56,6 +59,7 @@ class Sampler:
         self._stop = threading.Event()
         self.latencies_ms: list[float] = []
         self.peak_rss = 0
+        self.peak_worker_rss = 0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -65,7 +69,16 @@ class Sampler:
                 client.get(f"{self._base}/api/v1/health/")
                 self.latencies_ms.append((time.perf_counter() - started) * 1000)
                 self.peak_rss = max(self.peak_rss, self._process.memory_info().rss)
+                self.peak_worker_rss = max(self.peak_worker_rss, self._workers_rss())
                 time.sleep(0.02)
+
+    def _workers_rss(self) -> int:
+        """Resident memory of the service's child processes: the fit's worker."""
+        total = 0
+        for child in self._process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+        return total
 
     def __enter__(self) -> "Sampler":
         self._thread.start()
@@ -120,6 +133,7 @@ def _train(base: str, name: str, process: psutil.Process) -> dict[str, Any]:
         "fit_s": body.get("fit_seconds"),
         "rss_before_mb": round(baseline / 2**20),
         "peak_rss_mb": round(max(sampler.peak_rss, baseline) / 2**20),
+        "worker_peak_rss_mb": round(sampler.peak_worker_rss / 2**20),
         "health_ms": _percentiles(sampler.latencies_ms),
     }
 
@@ -183,12 +197,16 @@ def _print(result: dict[str, Any]) -> None:
     if result["seed_seconds"] is not None:
         print(f"demo data written in {result['seed_seconds']:.0f} s")
     print(f"first 200 of /api/v1/health/ after {result['first_health_s']:.2f} s")
-    print("| model | rows | DB query s | fit s | peak RSS MB | health p50 ms | health p99 ms |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| model | rows | DB query s | fit s | server peak RSS MB | worker peak RSS MB "
+        "| health p50 ms | health p99 ms | health calls |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, t in result["training"].items():
         print(
             f"| {name} | {t['rows']} | {t['query_s']} | {t['fit_s']} | {t['peak_rss_mb']} "
-            f"| {t['health_ms']['p50']} | {t['health_ms']['p99']} |"
+            f"| {t['worker_peak_rss_mb']} | {t['health_ms']['p50']} | {t['health_ms']['p99']} "
+            f"| {t['health_ms']['n']} |"
         )
     print("| backend call | p50 ms | p99 ms |")
     print("|---|---|---|")

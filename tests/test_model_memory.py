@@ -1,4 +1,4 @@
-"""The model manager freezes the garbage collector after installing a model, which is only safe
+"""The model registry freezes the garbage collector after installing a model, which is only safe
 if a replaced model is freed by reference counting: models must hold no reference cycles."""
 
 import gc

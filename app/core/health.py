@@ -26,7 +26,23 @@ async def liveness() -> LivenessResponse:
     "/detailed",
     summary="Database ping and model states",
     response_model=DetailedHealth,
-    responses={503: {"model": DetailedHealth, "description": "Not healthy: same body."}},
+    responses={
+        503: {
+            "model": DetailedHealth,
+            "description": "Not healthy: same body.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "unhealthy",
+                        "timestamp": "2026-11-25T18:00:00Z",
+                        "database_status": "disconnected",
+                        "models_status": {"forecasting_model": "trained"},
+                        "message": "MongoDB is unreachable; the service retries by itself.",
+                    }
+                }
+            },
+        }
+    },
 )
 async def detailed(database: DatabaseDep, registry: RegistryDep, clock: ClockDep) -> JSONResponse:
     """200 when MongoDB answers and every model is trained; 503 with the same body otherwise."""

@@ -14,7 +14,10 @@ class ForecastPoint(BaseModel):
 
 class ForecastResponse(BaseModel):
     message: str = Field(examples=["Sales forecast for the next 7 days."])
-    forecast: list[ForecastPoint]
+    forecast: list[ForecastPoint] = Field(
+        examples=[[{"date": "2026-11-26", "predicted_sales": 15234.5}]],
+        description="One point per day, from the first day forecast on.",
+    )
     model_type: str = Field(examples=["RandomForestRegressor"])
     history_end: dt.date = Field(
         examples=["2026-11-24"], description="Last complete day of sales the model has seen."

@@ -25,7 +25,21 @@ class RecommendationResponse(BaseModel):
         examples=["personalized"],
         description="personalized for a known user; popular for a user the model does not know.",
     )
-    recommendations: list[Recommendation]
+    recommendations: list[Recommendation] = Field(
+        examples=[
+            [
+                {
+                    "productId": "9d2c4b7a-1e3f-4a5b-8c6d-7e8f9a0b1c2d",
+                    "productName": "Wireless Noise-Cancelling Headphones",
+                    "category": "Electronics",
+                    "price": 189.99,
+                    "stock": 42,
+                    "score": 0.734215,
+                }
+            ]
+        ],
+        description="Best first; never a product the user bought or the catalogue lacks.",
+    )
 
 
 class RecommendStatus(ModelStatus):

@@ -35,3 +35,25 @@ async def test_every_operation_has_a_stable_id_and_declared_examples(
     assert states["enum"] == ["not_trained", "training", "trained", "failed"]
     predict = schema["paths"]["/api/v1/forecast/predict"]["get"]["responses"]
     assert predict["503"]["content"]["application/json"]["example"]["detail"]
+
+
+async def test_every_field_and_every_error_status_shows_an_example(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    fields_without = [
+        f"{name}.{field}"
+        for name, component in schema["components"]["schemas"].items()
+        for field, spec in component.get("properties", {}).items()
+        if "examples" not in spec and "example" not in spec
+    ]
+    errors_without = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status != "200" and "example" not in response["content"]["application/json"]
+    ]
+    assert fields_without == []
+    assert errors_without == []

@@ -3,9 +3,11 @@
 import asyncio
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
@@ -28,6 +30,19 @@ from tests.factories import (
 
 async def _model_status(client: httpx.AsyncClient, name: str) -> dict:
     return (await client.get(f"/api/v1/{name}/status")).json()
+
+
+def _ended(pid: int, seconds: float = 10) -> bool:
+    """Whether the process ends (or is left a zombie to reap) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 async def _seeded_storage(directory: Path) -> None:
@@ -97,8 +112,10 @@ async def test_fits_run_in_a_worker_process_while_health_answers(
         predict = await client.get("/api/v1/forecast/predict")
         (held_fit / "release").touch()
         await wait_trained(client)
+    worker = int((held_fit / "started").read_text())
 
-    assert int((held_fit / "started").read_text()) != os.getpid()
+    assert worker != os.getpid()
+    assert _ended(worker), "shutdown leaves no worker process behind"
     assert status["state"] == "training"
     assert status["is_trained"] is False
     assert predict.status_code == 503
