@@ -68,9 +68,21 @@ class Settings(BaseSettings):
     FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (
         "RandomForestRegressor"
     )
-    ANOMALY_THRESHOLD: float = Field(0.05, gt=0, le=0.5)
-    ANOMALY_MODEL_TYPE: Literal["IsolationForest", "OneClassSVM"] = "IsolationForest"
+    ANOMALY_THRESHOLD: float = Field(
+        0.02,
+        gt=0,
+        le=0.5,
+        description="Expected share of anomalies: the share flagged in training.",
+    )
+    ANOMALY_MODEL_TYPE: Literal["ECOD", "IsolationForest", "OneClassSVM"] = "ECOD"
     ANOMALY_SAMPLE_SIZE: int = Field(50_000, ge=100, le=2_000_000)
+    MAX_DETECT_POINTS: int = Field(10_000, ge=1, le=100_000, description="Points per detect call.")
+    ANOMALY_RECENT_MAX_DAYS: int = Field(
+        90, ge=1, le=3650, description="Longest window GET /anomaly/recent scores."
+    )
+    ANOMALY_RECENT_TIMEOUT_SECONDS: float = Field(
+        30, gt=0, description="Bound on the database reads of one GET /anomaly/recent."
+    )
     MIN_INTERACTIONS_FOR_RECOMMENDATION: int = Field(5, ge=1)
     RECOMMENDER_MODEL_TYPE: Literal["SVD"] = "SVD"
     RECOMMENDER_COMPONENTS: int = Field(50, ge=2, le=500)

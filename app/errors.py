@@ -54,3 +54,9 @@ class DatabaseUnavailable(ServiceError):
             "The database is unreachable right now, so this request cannot be served; "
             f"the service reconnects by itself, try again shortly ({type(cause).__name__})."
         )
+
+
+class TooLarge(ServiceError):
+    """The request asks for more work than one call may: the detail says the limit."""
+
+    status_code = 413

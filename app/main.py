@@ -16,11 +16,12 @@ from loguru import logger
 from app.anomaly import api as anomaly_api
 from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
-from app.core import health, service_routes
+from app.core import health, service_routes, training
 from app.core.clock import Clock, utc_now
 from app.core.database import Database
 from app.core.docs import install_offline_docs
 from app.core.http_errors import install_error_handlers
+from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
 from app.core.runner import FitRunner
 from app.core.store import ArtifactStore
@@ -28,7 +29,6 @@ from app.forecast import api as forecast_api
 from app.forecast.service import ForecastService
 from app.logging import configure_logging
 from app.recommend import api as recommend_api
-from app.recommend.queries import RecommendQueries
 from app.recommend.service import RecommendService
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
@@ -69,8 +69,8 @@ def _lifespan(
             database=database,
             registry=registry,
             forecast=ForecastService(settings, database.db, registry, clock),
-            anomaly=AnomalyService(settings, database.db, registry),
-            recommend=RecommendService(settings, RecommendQueries(database.db, settings), registry),
+            anomaly=AnomalyService(settings, database.db, registry, clock),
+            recommend=RecommendService(settings, database.db, registry, clock),
         )
         for service in (state["forecast"], state["anomaly"], state["recommend"]):
             registry.register(service.spec())
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     for router in (
         service_routes.router,
         health.router,
+        training.training_router(MODEL_NAMES),
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,

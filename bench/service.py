@@ -13,172 +13,59 @@ Results are also written to bench/results/<size>.json.
 """
 
 import argparse
-import contextlib
 import json
-import os
 import signal
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from bench.demo_db import embedded_database, seed
+from bench.serving import (
+    ROOT,
+    free_port,
+    latency,
+    start_service,
+    time_to_first_health,
+    train,
+    wait_trained,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("forecast", "anomaly", "recommend")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    if len(samples) < 2:
-        return {"p50": samples[0] if samples else float("nan"), "p99": float("nan"), "n": 0}
-    cuts = statistics.quantiles(samples, n=100)
-    return {"p50": round(cuts[49], 2), "p99": round(cuts[98], 2), "n": len(samples)}
-
-
-class Sampler:
-    """Calls /api/v1/health/ in a loop and records the service's RSS, on its own thread."""
-
-    def __init__(self, base: str, process: psutil.Process) -> None:
-        self._base, self._process = base, process
-        self._stop = threading.Event()
-        self.latencies_ms: list[float] = []
-        self.peak_rss = 0
-        self.peak_worker_rss = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                client.get(f"{self._base}/api/v1/health/")
-                self.latencies_ms.append((time.perf_counter() - started) * 1000)
-                self.peak_rss = max(self.peak_rss, self._process.memory_info().rss)
-                self.peak_worker_rss = max(self.peak_worker_rss, self._workers_rss())
-                time.sleep(0.02)
-
-    def _workers_rss(self) -> int:
-        """Resident memory of the service's child processes: the fit's worker."""
-        total = 0
-        for child in self._process.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-        return total
-
-    def __enter__(self) -> "Sampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def _start_service(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "MONGODB_URL": url,
-        "AI_SERVICE_PORT": str(port),
-        "AI_SERVICE_HOST": "127.0.0.1",
-        "MODEL_SAVE_PATH": str(workdir / "models"),
-        "LOG_DIR": str(workdir / "logs"),
-        "RETRAIN_INTERVAL_HOURS": "0",
-        "DATA_COLLECTION_DAYS": "120",
-    }
-    log = (workdir / "service.out").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.server"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-
-
-def _time_to_first_health(base: str, started: float) -> float:
-    while True:
-        try:
-            if httpx.get(f"{base}/api/v1/health/", timeout=1).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.01)
-
-
-def _wait_trained(base: str) -> None:
-    while not httpx.get(f"{base}/status", timeout=30).json()["models_loaded"]:
-        time.sleep(0.5)
-
-
-def _train(base: str, name: str, process: psutil.Process) -> dict[str, Any]:
-    baseline = process.memory_info().rss
-    with Sampler(base, process) as sampler:
-        response = httpx.post(f"{base}/api/v1/{name}/train", timeout=1800)
-    body = response.json()
-    return {
-        "status": response.status_code,
-        "rows": body.get("rows_used"),
-        "query_s": body.get("query_seconds"),
-        "fit_s": body.get("fit_seconds"),
-        "rss_before_mb": round(baseline / 2**20),
-        "peak_rss_mb": round(max(sampler.peak_rss, baseline) / 2**20),
-        "worker_peak_rss_mb": round(sampler.peak_worker_rss / 2**20),
-        "health_ms": _percentiles(sampler.latencies_ms),
-    }
-
-
-def _latency(call: Callable[[httpx.Client], httpx.Response], times: int = 200) -> dict[str, Any]:
-    samples = []
-    with httpx.Client(timeout=60) as client:
-        for _ in range(times):
-            started = time.perf_counter()
-            response = call(client)
-            samples.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-    return _percentiles(samples)
 
 
 def _backend_calls(base: str, user: str) -> dict[str, Any]:
     points = [{"totalAmount": 20.0 + i, "quantity": 1 + i % 5} for i in range(50)]
     return {
-        "forecast h=7": _latency(lambda c: c.get(f"{base}/api/v1/forecast/predict?horizon=7")),
-        "detect 50 points": _latency(
+        "forecast h=7": latency(lambda c: c.get(f"{base}/api/v1/forecast/predict?horizon=7")),
+        "detect 50 points": latency(
             lambda c: c.post(f"{base}/api/v1/anomaly/detect", json={"data_points": points})
         ),
-        "recommend known user": _latency(
+        "recommend known user": latency(
             lambda c: c.get(f"{base}/api/v1/recommend/user/{user}?num_recommendations=5")
         ),
-        "recommend unknown user": _latency(
+        "recommend unknown user": latency(
             lambda c: c.get(f"{base}/api/v1/recommend/user/nobody?num_recommendations=5")
         ),
-        "status": _latency(lambda c: c.get(f"{base}/status")),
+        "status": latency(lambda c: c.get(f"{base}/status")),
     }
 
 
 def run_size(size: int, workdir: Path) -> dict[str, Any]:
     with embedded_database(workdir / f"db-{size}") as url:
         seconds, user = seed(url, size)
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(dir=workdir) as scratch:
             started = time.perf_counter()
-            service = _start_service(url, port, Path(scratch))
+            service = start_service(url, port, Path(scratch))
             try:
-                first_health = _time_to_first_health(base, started)
-                _wait_trained(base)
+                first_health = time_to_first_health(base, started)
+                wait_trained(base)
                 process = psutil.Process(service.pid)
-                training = {name: _train(base, name, process) for name in MODELS}
+                training = {name: train(base, name, process) for name in MODELS}
                 calls = _backend_calls(base, user)
             finally:
                 service.send_signal(signal.SIGINT)

@@ -105,13 +105,6 @@ def weekly_series(days: int = 120, seed: int = 0) -> pd.Series:
     return pd.Series(values, index=index)
 
 
-def transactions(rows: int = 3000, seed: int = 1) -> np.ndarray:
-    """Amount and quantity of ordinary transactions: log-normal unit prices, quantities 1-5."""
-    rng = np.random.default_rng(seed)
-    quantity = rng.integers(1, 6, rows).astype(float)
-    return np.column_stack([rng.lognormal(3.5, 0.8, rows) * quantity, quantity])
-
-
 def interactions() -> pd.DataFrame:
     """Two taste groups: users 0-9 buy books b0-b5, users 10-19 buy tools t0-t5; b0 and t0 are
     bought by every user of their group, the rest by some."""
@@ -141,3 +134,27 @@ def held_forecast_fit(series: pd.Series, model_type: "ForecastModelType") -> obj
     while not (directory / "release").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     return train_forecaster(series, model_type)
+
+
+def priced_sample(rows: int = 3000, products: int = 40, seed: int = 1) -> list[dict[str, Any]]:
+    """Sampled transactions as the anomaly training reads them: products whose usual unit
+    prices range from 2 to 2,000 (each sold within ±10 % of it), quantities 1-5."""
+    rng = np.random.default_rng(seed)
+    usual = np.geomspace(2, 2000, products)
+    product = rng.integers(0, products, rows)
+    quantity = rng.integers(1, 6, rows)
+    unit = usual[product] * rng.uniform(0.9, 1.1, rows)
+    return [
+        {"amount": float(u * q), "quantity": int(q), "productId": f"p{p}"}
+        for u, q, p in zip(unit, quantity, product, strict=True)
+    ]
+
+
+def usual_prices(products: int = 40) -> dict[str, float]:
+    """The usual unit price of each product of `priced_sample`."""
+    return {f"p{i}": float(price) for i, price in enumerate(np.geomspace(2, 2000, products))}
+
+
+def product_references(products: int = 40) -> dict[str, tuple[float, float]]:
+    """Each product of `priced_sample` with its usual unit price and median quantity (3)."""
+    return {product: (price, 3.0) for product, price in usual_prices(products).items()}

@@ -8,15 +8,16 @@ from collections.abc import Callable
 import joblib
 import pytest
 
-from app.anomaly.model import train_anomaly_detector
+from app.anomaly.model import train_from_sample
 from app.forecast.model import train_forecaster
 from app.recommend.model import train_recommender
-from tests.factories import interactions, transactions, weekly_series
+from tests.factories import interactions, priced_sample, product_references, weekly_series
 
 TRAINERS: dict[str, Callable[[], object]] = {
     "forecast": lambda: train_forecaster(weekly_series(), "RandomForestRegressor"),
-    "anomaly": lambda: train_anomaly_detector(
-        transactions(), ["totalAmount", "quantity"], "IsolationForest", 0.05
+    "anomaly": lambda: train_from_sample(priced_sample(), product_references(), {}, "ECOD", 0.01),
+    "anomaly-forest": lambda: train_from_sample(
+        priced_sample(), product_references(), {}, "IsolationForest", 0.01
     ),
     "recommend": lambda: train_recommender(interactions(), n_components=4),
 }

@@ -2,42 +2,59 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query
 
-from app.anomaly.schemas import AnomalyDetectionRequest, AnomalyResult, AnomalyStatus
-from app.anomaly.service import AnomalyService
-from app.core.schemas import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
-
-
-def _service(request: Request) -> AnomalyService:
-    service: AnomalyService = request.state.anomaly
-    return service
-
-
-ServiceDep = Annotated[AnomalyService, Depends(_service)]
-router = APIRouter(prefix="/api/v1/anomaly", tags=["Anomaly Detection"])
-
-
-@router.post(
-    "/train",
-    summary="Train the anomaly detection model now",
-    response_model=TrainResponse,
-    responses=TRAIN_ERROR_RESPONSES,
+from app.anomaly.schemas import (
+    AnomalyDetectionRequest,
+    AnomalyResult,
+    AnomalyStatus,
+    RecentAnomalies,
 )
-async def train(service: ServiceDep) -> TrainResponse:
-    """Fits on a random sample (ANOMALY_SAMPLE_SIZE) of recent transactions."""
-    return await service.train()
+from app.anomaly.service import AnomalyService
+from app.core.dependencies import SettingsDep, from_state
+from app.core.schemas import ERROR_RESPONSES, TOO_LARGE
+from app.errors import InvalidInput
+
+ServiceDep = Annotated[AnomalyService, Depends(from_state("anomaly", AnomalyService))]
+router = APIRouter(prefix="/api/v1/anomaly", tags=["Anomaly Detection"])
 
 
 @router.post(
     "/detect",
     summary="Score transactions for anomalies",
     response_model=list[AnomalyResult],
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, 413: TOO_LARGE},
 )
 async def detect(request: AnomalyDetectionRequest, service: ServiceDep) -> list[AnomalyResult]:
-    """One result per data point, in order; an empty `data_points` list returns `[]`."""
+    """One result per data point, in order; an empty `data_points` list returns `[]`. Each
+    result has a severity and the features that make the point unusual, with a sentence."""
     return await service.detect(request.data_points, request.features)
+
+
+@router.get(
+    "/recent",
+    summary="The most anomalous stored transactions of the last days",
+    response_model=RecentAnomalies,
+    responses=ERROR_RESPONSES,
+)
+async def recent(
+    service: ServiceDep,
+    settings: SettingsDep,
+    days: Annotated[
+        int, Query(ge=1, description="Days back from today (UTC), today included.", examples=[7])
+    ] = 7,
+    limit: Annotated[
+        int, Query(ge=1, le=500, description="How many transactions to return.", examples=[50])
+    ] = 50,
+) -> RecentAnomalies:
+    """Scores every stored transaction of the window in batches, with the live model, and
+    counts the flagged ones per day."""
+    if days > settings.ANOMALY_RECENT_MAX_DAYS:
+        raise InvalidInput(
+            f"Query parameter 'days': at most {settings.ANOMALY_RECENT_MAX_DAYS} days "
+            f"(ANOMALY_RECENT_MAX_DAYS) can be scored, got {days}."
+        )
+    return await service.recent(days, limit)
 
 
 @router.get("/status", summary="Anomaly detection model status", response_model=AnomalyStatus)

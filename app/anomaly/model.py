@@ -1,71 +1,236 @@
-"""Anomaly detection on transactions: min-max scaling, then an IsolationForest or a OneClassSVM
-whose contamination is the expected share of anomalies."""
+"""Anomaly detection on transactions: how unusual a point's amount, quantity, unit price and
+unit price for its product are, against a sample of recent transactions.
+
+`ECOD` (the default) sums each feature's empirical tail surprise (see `tails`); the original's
+`IsolationForest` and `OneClassSVM` score the same features, min-max scaled. Whatever the
+detector, a point is flagged when its score is above the training scores' (1 - contamination)
+quantile, its severity says how far out it is among the training scores, and its explanation
+comes from the per-feature tails."""
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import OneClassSVM
 
+from app.anomaly.features import (
+    AMOUNT,
+    FEATURE_NAMES,
+    PRICE_RATIO,
+    PRODUCT,
+    QUANTITY,
+    Points,
+    derive,
+    read_points,
+    valid_number,
+)
+from app.anomaly.tails import EmpiricalTails
 from app.errors import NotEnoughData
 
-AnomalyModelType = Literal["IsolationForest", "OneClassSVM"]
+AnomalyModelType = Literal["ECOD", "IsolationForest", "OneClassSVM"]
+Severity = Literal["low", "medium", "high"]
+ReferenceSource = Literal["product", "catalogue"]
 MIN_TRAINING_ROWS = 50
 ONE_CLASS_SVM_MAX_ROWS = 10_000  # its fit grows quadratically with the rows
+TYPICAL_RANGE = (0.01, 0.99)  # the training quantiles an explanation calls "usual"
+MEDIUM_QUANTILE = 0.999  # beyond this share of training scores a flag is of medium severity
+
+
+@dataclass
+class Looked:
+    """The references found for a batch of points, one entry per point."""
+
+    prices: np.ndarray
+    price_sources: list[ReferenceSource | None]
+    quantities: np.ndarray
+    own_quantity: list[bool]
+
+
+@dataclass
+class References:
+    """What a point is compared with. Its unit price: the product's median unit price in the
+    training window, or else its catalogue price. Its quantity: the product's median quantity
+    in the training window, or else the median quantity of all products."""
+
+    typical_price: dict[str, float]
+    catalogue_price: dict[str, float]
+    typical_quantity: dict[str, float]
+    overall_quantity: float = 1.0
+
+    def lookup(self, product_ids: list[str | None]) -> Looked:
+        n = len(product_ids)
+        looked = Looked(
+            np.full(n, np.nan), [None] * n, np.full(n, self.overall_quantity), [False] * n
+        )
+        for i, product in enumerate(product_ids):
+            if product is None:
+                continue
+            if (price := self.typical_price.get(product)) is not None:
+                looked.prices[i], looked.price_sources[i] = price, "product"
+            elif (price := self.catalogue_price.get(product)) is not None:
+                looked.prices[i], looked.price_sources[i] = price, "catalogue"
+            if (quantity := self.typical_quantity.get(product)) is not None:
+                looked.quantities[i], looked.own_quantity[i] = quantity, True
+        return looked
+
+
+@dataclass
+class Scored:
+    """A scored batch: the wire score (lower is more anomalous, below 0 is flagged), the flag,
+    the severity, and what explaining a point needs."""
+
+    scores: np.ndarray
+    flags: np.ndarray
+    severities: list[Severity]
+    features: np.ndarray
+    tail_probabilities: np.ndarray
+    surprise: np.ndarray
+    references: Looked
+
+    @property
+    def reference_sources(self) -> list[ReferenceSource | None]:
+        return self.references.price_sources
 
 
 @dataclass
 class AnomalyModel:
-    """A fitted scaler and detector, with the ordered feature names they expect."""
+    """The fitted detector, its price references and tails, and the cut-offs learnt from the
+    training scores (raw scores: higher is more anomalous)."""
 
-    scaler: MinMaxScaler
-    detector: IsolationForest | OneClassSVM
     model_type: AnomalyModelType
-    feature_names: list[str]
     contamination: float
+    references: References
+    tails: EmpiricalTails
+    threshold: float
+    severity_cutoffs: dict[str, float]
+    detector: IsolationForest | OneClassSVM | None = None
+    scaler: MinMaxScaler | None = None
+    typical_low: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURE_NAMES)))
+    typical_high: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURE_NAMES)))
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
     metrics: dict[str, float] = field(default_factory=dict)
 
-    def score(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scores rows (columns in `feature_names` order): lower is more anomalous, and a
-        negative score is an anomaly."""
-        scaled = self.scaler.transform(values)
-        scores = self.detector.decision_function(scaled)
-        return scores, scores < 0
+    def raw_scores(self, features: np.ndarray, surprise: np.ndarray | None = None) -> np.ndarray:
+        if self.detector is None:
+            if surprise is None:
+                surprise = self.tails.surprise(features)
+            total: np.ndarray = surprise.sum(axis=1)
+            return total
+        assert self.scaler is not None
+        imputed = np.where(np.isnan(features), 0.0, features)  # a missing ratio: usual price
+        forest: np.ndarray = -self.detector.score_samples(self.scaler.transform(imputed))
+        return forest
+
+    def score(self, points: Points) -> Scored:
+        looked = self.references.lookup(points.product_ids)
+        features = derive(points, looked.prices, looked.quantities)
+        surprise = self.tails.surprise(features)
+        raw = self.raw_scores(features, surprise)
+        flags = raw > self.threshold
+        levels = np.select(
+            [raw > self.severity_cutoffs["high"], raw > self.severity_cutoffs["medium"]],
+            ["high", "medium"],
+            "low",
+        )
+        return Scored(
+            scores=self.threshold - raw,
+            flags=flags,
+            severities=levels.tolist(),
+            features=features,
+            tail_probabilities=self.tails.tail_probabilities(features),
+            surprise=surprise,
+            references=looked,
+        )
+
+
+def _detector(
+    model_type: AnomalyModelType, features: np.ndarray, contamination: float, seed: int
+) -> tuple[IsolationForest | OneClassSVM | None, MinMaxScaler | None]:
+    if model_type == "ECOD":
+        return None, None
+    rng = np.random.default_rng(seed)
+    if model_type == "OneClassSVM" and len(features) > ONE_CLASS_SVM_MAX_ROWS:
+        features = features[rng.choice(len(features), ONE_CLASS_SVM_MAX_ROWS, replace=False)]
+    scaler = MinMaxScaler().fit(np.where(np.isnan(features), 0.0, features))
+    scaled = scaler.transform(np.where(np.isnan(features), 0.0, features))
+    if model_type == "IsolationForest":
+        forest = IsolationForest(n_estimators=100, contamination=contamination, random_state=seed)
+        return forest.fit(scaled), scaler
+    return OneClassSVM(kernel="rbf", gamma="scale", nu=contamination).fit(scaled), scaler
 
 
 def train_anomaly_detector(
-    values: np.ndarray,
-    feature_names: list[str],
+    points: Points,
+    references: References,
     model_type: AnomalyModelType,
     contamination: float,
     seed: int = 42,
 ) -> AnomalyModel:
-    """Fits on a sample of transactions, one row each, columns in `feature_names` order."""
-    if len(values) < MIN_TRAINING_ROWS:
+    """Fits on a sample of transactions; `contamination` is the share expected to be flagged."""
+    if len(points.amount) < MIN_TRAINING_ROWS:
         raise NotEnoughData(
             f"Anomaly detection needs at least {MIN_TRAINING_ROWS} transactions; found "
-            f"{len(values)}. Load transactions or raise DATA_COLLECTION_DAYS."
+            f"{len(points.amount)}. Load transactions or raise DATA_COLLECTION_DAYS."
         )
-    rng = np.random.default_rng(seed)
-    if model_type == "OneClassSVM" and len(values) > ONE_CLASS_SVM_MAX_ROWS:
-        values = values[rng.choice(len(values), ONE_CLASS_SVM_MAX_ROWS, replace=False)]
-    scaler = MinMaxScaler()
-    scaled = scaler.fit_transform(values)
-    detector: IsolationForest | OneClassSVM
-    if model_type == "IsolationForest":
-        detector = IsolationForest(
-            n_estimators=100, contamination=contamination, random_state=seed, n_jobs=1
-        )
-    else:
-        detector = OneClassSVM(kernel="rbf", gamma="scale", nu=contamination)
-    detector.fit(scaled)
-    model = AnomalyModel(scaler, detector, model_type, list(feature_names), contamination)
-    _, flagged = model.score(values)
+    looked = references.lookup(points.product_ids)
+    features = derive(points, looked.prices, looked.quantities)
+    detector, scaler = _detector(model_type, features, contamination, seed)
+    model = AnomalyModel(
+        model_type=model_type,
+        contamination=contamination,
+        references=references,
+        tails=EmpiricalTails.fit(features),
+        threshold=0.0,
+        severity_cutoffs={},
+        detector=detector,
+        scaler=scaler,
+    )
+    model.typical_low, model.typical_high = (
+        model.tails.quantiles(TYPICAL_RANGE[0]),
+        model.tails.quantiles(TYPICAL_RANGE[1]),
+    )
+    raw = model.raw_scores(features)
+    model.threshold = float(np.quantile(raw, 1 - contamination))
+    model.severity_cutoffs = {
+        "medium": max(model.threshold, float(np.quantile(raw, MEDIUM_QUANTILE))),
+        "high": float(raw.max()),
+    }
+    flagged = raw > model.threshold
     model.metrics = {
-        "training_rows": float(len(values)),
+        "training_rows": float(len(raw)),
         "outliers_in_training_data": float(flagged.sum()),
         "outlier_share": float(flagged.mean()),
+        "threshold": model.threshold,
+        "share_with_price_ratio": float(np.isfinite(features[:, PRICE_RATIO]).mean()),
     }
     return model
+
+
+def train_from_sample(
+    sample: list[dict[str, Any]],
+    typical: dict[str, tuple[float, float]],
+    catalogue: dict[str, float],
+    model_type: AnomalyModelType,
+    contamination: float,
+) -> AnomalyModel:
+    """In the worker process: sampled documents (`amount`, `quantity`, `productId`) to points,
+    then the fit. `typical` holds each product's median unit price and median quantity.
+    Documents without a usable amount or quantity are left out."""
+    usable = [
+        d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
+    ]
+    points = read_points(
+        [
+            {AMOUNT: d["amount"], QUANTITY: d["quantity"], PRODUCT: d.get("productId")}
+            for d in usable
+        ]
+    )
+    references = References(
+        typical_price={p: price for p, (price, _) in typical.items() if price > 0},
+        catalogue_price=catalogue,
+        typical_quantity={p: quantity for p, (_, quantity) in typical.items() if quantity > 0},
+        overall_quantity=float(np.median(points.quantity)) if len(points.quantity) else 1.0,
+    )
+    return train_anomaly_detector(points, references, model_type, contamination)

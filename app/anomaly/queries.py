@@ -1,45 +1,124 @@
-"""The anomaly model's read: a bounded random sample of recent transactions, drawn by MongoDB."""
+"""The anomaly model's reads. Training: a bounded random sample of recent transactions, each
+product's median unit price and the catalogue's prices, all computed by MongoDB. Watching: the
+stored transactions of the last days, streamed in batches."""
 
-from __future__ import annotations
-
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.anomaly.features import AMOUNT, QUANTITY
 from app.config import Settings
 from app.core.database import database_errors
 from app.core.transactions import window_filter
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
 BATCH = 2_000
+# Transactions sampled to learn each product's usual unit price (on MongoDB, a $sample far
+# below the collection's size is a random walk, not a scan).
+PRICE_SAMPLE_SIZE = 200_000
+
+
+def _fields(settings: Settings) -> dict[str, str]:
+    return {
+        "amount": f"${settings.TRANSACTION_AMOUNT_FIELD}",
+        "quantity": f"${settings.TRANSACTION_QUANTITY_FIELD}",
+        "productId": f"${settings.TRANSACTION_PRODUCT_FIELD}",
+    }
 
 
 async def transaction_sample(
     db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, size: int
-) -> pd.DataFrame:
-    """A random sample of at most `size` transactions since `start`: amount and quantity."""
-    import pandas as pd
-
+) -> list[dict[str, Any]]:
+    """At most `size` random transactions since `start`: amount, quantity and product."""
     pipeline: list[dict[str, Any]] = [
         {"$match": window_filter(settings, start)},
         {"$sample": {"size": size}},
+        {"$project": {"_id": 0, **_fields(settings)}},
+    ]
+    async with database_errors():
+        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
+        return await cursor.to_list()
+
+
+async def product_references(
+    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime
+) -> dict[str, tuple[float, float]]:
+    """Each product's median unit price (amount / quantity) and median quantity over a sample
+    of the window's transactions with a positive quantity; two numbers per product reach
+    Python."""
+    s = settings
+    amount, quantity = f"${s.TRANSACTION_AMOUNT_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
+    pipeline: list[dict[str, Any]] = [
         {
-            "$project": {
-                "_id": 0,
-                AMOUNT: f"${settings.TRANSACTION_AMOUNT_FIELD}",
-                QUANTITY: f"${settings.TRANSACTION_QUANTITY_FIELD}",
+            "$match": {
+                **window_filter(s, start),
+                s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
+                s.TRANSACTION_QUANTITY_FIELD: {"$gt": 0},
+                s.TRANSACTION_AMOUNT_FIELD: {"$gte": 0},
+            }
+        },
+        {"$sample": {"size": PRICE_SAMPLE_SIZE}},
+        {
+            "$group": {
+                "_id": f"${s.TRANSACTION_PRODUCT_FIELD}",
+                "price": {
+                    "$median": {"input": {"$divide": [amount, quantity]}, "method": "approximate"}
+                },
+                "quantity": {"$median": {"input": quantity, "method": "approximate"}},
             }
         },
     ]
     async with database_errors():
-        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
-        rows = await cursor.to_list()
-    frame = pd.DataFrame(rows, columns=[AMOUNT, QUANTITY])
-    return frame.apply(pd.to_numeric, errors="coerce").dropna().astype(np.float64)
+        cursor = await db[s.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
+        return {
+            str(row["_id"]): (float(row["price"]), float(row["quantity"]))
+            async for row in cursor
+            if all(isinstance(row.get(k), int | float) for k in ("price", "quantity"))
+        }
+
+
+async def catalogue_prices(
+    db: AsyncDatabase[dict[str, Any]], settings: Settings
+) -> dict[str, float]:
+    """The catalogue's price of every product that has a positive one."""
+    s = settings
+    query = {s.PRODUCT_ID_FIELD: {"$type": "string"}, s.PRODUCT_PRICE_FIELD: {"$gt": 0}}
+    projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, s.PRODUCT_PRICE_FIELD: 1}
+    async with database_errors():
+        cursor = db[s.PRODUCTS_COLLECTION].find(query, projection, batch_size=BATCH)
+        return {
+            doc[s.PRODUCT_ID_FIELD]: float(doc[s.PRODUCT_PRICE_FIELD])
+            async for doc in cursor
+            if isinstance(doc.get(s.PRODUCT_PRICE_FIELD), int | float)
+        }
+
+
+async def recent_transactions(
+    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, seconds: float
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The transactions dated from `start` on, in batches of BATCH documents, with the fields a
+    watch reports; the whole read is bounded by `seconds`."""
+    s = settings
+    projection = {
+        "_id": 0,
+        "transactionId": 1,
+        s.TRANSACTION_DATE_FIELD: 1,
+        s.TRANSACTION_USER_FIELD: 1,
+        s.TRANSACTION_PRODUCT_FIELD: 1,
+        s.TRANSACTION_AMOUNT_FIELD: 1,
+        s.TRANSACTION_QUANTITY_FIELD: 1,
+    }
+    async with database_errors(seconds):
+        cursor = db[s.TRANSACTIONS_COLLECTION].find(
+            window_filter(s, start), projection, batch_size=BATCH
+        )
+        batch: list[dict[str, Any]] = []
+        async for doc in cursor:
+            batch.append(doc)
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch

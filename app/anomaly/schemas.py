@@ -1,19 +1,24 @@
 """What the anomaly routes take and answer."""
 
+import datetime as dt
 import json
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from app.core.schemas import ModelStatus
 
-MAX_DATA_POINTS = 10_000
+# A hard ceiling on what is parsed at all; MAX_DETECT_POINTS (at most this) is the served limit.
+HARD_MAX_DATA_POINTS = 100_000
 
 
 class AnomalyDetectionRequest(BaseModel):
     data_points: list[dict[str, Any]] = Field(
-        max_length=MAX_DATA_POINTS,
-        description="Transactions to score; each holds a number for every feature.",
+        max_length=HARD_MAX_DATA_POINTS,
+        description="Transactions to score (at most MAX_DETECT_POINTS, 10,000 by default); "
+        "each holds `totalAmount` (or `totalPrice`) and `quantity`, and may hold a `productId`, "
+        "which lets its unit price be compared with the product's usual one.",
         examples=[[{"totalAmount": 120.5, "quantity": 2}, {"totalAmount": 98000, "quantity": 400}]],
     )
     features: list[str] = Field(
@@ -37,10 +42,48 @@ class AnomalyDetectionRequest(BaseModel):
         return points
 
 
+Severity = Literal["low", "medium", "high"]
+
+
+class Reason(BaseModel):
+    """One feature that makes a point unusual."""
+
+    feature: Literal["amount", "unit_price", "price_ratio", "quantity_ratio"] = Field(
+        examples=["price_ratio"]
+    )
+    value: float = Field(examples=[1240.0], description="The point's value (price for a ratio).")
+    usual_low: float = Field(examples=[98.5], description="1st percentile in training.")
+    usual_high: float = Field(examples=[161.0], description="99th percentile in training.")
+    tail_probability: float = Field(
+        examples=[0.00002], description="Share of training transactions at least as far out."
+    )
+    sentence: str = Field(examples=["unit price 1,240.00 is 9.8× this product's usual 126.50"])
+
+
+_REASON_EXAMPLE = {
+    "feature": "price_ratio",
+    "value": 1240.0,
+    "usual_low": 98.5,
+    "usual_high": 161.0,
+    "tail_probability": 0.00002,
+    "sentence": "unit price 1,240.00 is 9.8× this product's usual 126.50",
+}
+
+
 class AnomalyResult(BaseModel):
     is_anomaly: bool = Field(examples=[True])
     anomaly_score: float = Field(
-        examples=[-0.12], description="Lower is more anomalous; below 0 is an anomaly."
+        examples=[-3.2], description="Lower is more anomalous; below 0 is an anomaly."
+    )
+    severity: Severity = Field(
+        examples=["high"],
+        description="Where the score falls among the training scores: high beyond the most "
+        "unusual training transaction, medium beyond 99.9 % of them, low otherwise.",
+    )
+    explanation: list[Reason] = Field(
+        examples=[[_REASON_EXAMPLE]],
+        description="The features that make the point unusual, most unusual first; empty for "
+        "most ordinary points, never empty for a flagged one.",
     )
     data: dict[str, Any] = Field(
         examples=[{"totalAmount": 98000, "quantity": 400}],
@@ -48,9 +91,56 @@ class AnomalyResult(BaseModel):
     )
     details: dict[str, float] = Field(
         examples=[{"totalAmount": 98000.0, "quantity": 400.0}],
-        description="The feature values the model scored.",
+        description="The amount and quantity the model read from the point.",
+    )
+
+
+class FlaggedTransaction(BaseModel):
+    transactionId: str | None = Field(examples=["5b0c8a7e-3f2d-4e1a-9c6b-7d8e9f0a1b2c"])
+    date: datetime = Field(examples=["2026-11-24T15:32:10Z"])
+    userId: str | None = Field(examples=["4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b"])
+    productId: str | None = Field(examples=["9d2c4b7a-1e3f-4a5b-8c6d-7e8f9a0b1c2d"])
+    totalAmount: float = Field(examples=[6199.95])
+    quantity: float = Field(examples=[5])
+    anomaly_score: float = Field(examples=[-3.2])
+    severity: Severity = Field(examples=["high"])
+    explanation: list[Reason] = Field(examples=[[_REASON_EXAMPLE]])
+
+
+class DayCount(BaseModel):
+    date: dt.date = Field(examples=["2026-11-24"])
+    transactions: int = Field(examples=[412], description="Transactions scored that day.")
+    flagged: int = Field(examples=[3])
+
+
+class RecentAnomalies(BaseModel):
+    message: str = Field(examples=["Scored 2,871 transactions of the last 7 days; 31 flagged."])
+    days: int = Field(examples=[7])
+    scored: int = Field(examples=[2871])
+    flagged: int = Field(examples=[31])
+    per_day: list[DayCount] = Field(
+        examples=[[{"date": "2026-11-24", "transactions": 412, "flagged": 3}]],
+        description="Every day of the window, oldest first, days without transactions included.",
+    )
+    most_anomalous: list[FlaggedTransaction] = Field(
+        examples=[[]],
+        description="The most anomalous transactions, most anomalous first (flagged or not).",
     )
 
 
 class AnomalyStatus(ModelStatus):
-    contamination_threshold: float = Field(examples=[0.05])
+    contamination_threshold: float = Field(
+        examples=[0.01], description="ANOMALY_THRESHOLD: the share flagged in training."
+    )
+    features: list[str] = Field(
+        examples=[["log_amount", "log_unit_price", "price_ratio", "quantity_ratio"]]
+    )
+    training_sample_size: int | None = Field(examples=[50000])
+    share_flagged_in_training: float | None = Field(examples=[0.01])
+    threshold: float | None = Field(
+        examples=[14.2], description="Raw score above which a point is flagged."
+    )
+    severity_cutoffs: dict[str, float] = Field(
+        examples=[{"medium": 19.8, "high": 31.5}],
+        description="Raw scores above which a flag is of medium and of high severity.",
+    )

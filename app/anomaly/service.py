@@ -1,79 +1,205 @@
-"""The anomaly model's use cases: what training reads, and scoring the points a client sends."""
+"""The anomaly model's use cases: what training reads, scoring the points a client sends, and
+watching the transactions already stored."""
 
 import asyncio
-from datetime import datetime, timedelta
+import heapq
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from app.anomaly.features import FEATURES, canonical_features, feature_values
-from app.anomaly.queries import transaction_sample
-from app.anomaly.schemas import AnomalyResult, AnomalyStatus
+from app.anomaly import queries
+from app.anomaly.features import (
+    AMOUNT,
+    FEATURE_NAMES,
+    QUANTITY,
+    check_requested,
+    read_points,
+    valid_number,
+)
+from app.anomaly.schemas import (
+    AnomalyResult,
+    AnomalyStatus,
+    DayCount,
+    FlaggedTransaction,
+    Reason,
+    RecentAnomalies,
+)
 from app.config import Settings
-from app.core.registry import ModelRegistry, ModelSpec, TrainingData
-from app.core.schemas import TrainResponse
+from app.core.capability import ModelService
+from app.core.registry import ModelSpec, TrainingData
+from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
     from app.anomaly.model import AnomalyModel
 
 
-class AnomalyService:
-    def __init__(
-        self, settings: Settings, db: AsyncDatabase[dict[str, Any]], registry: ModelRegistry
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._registry = registry
+def _reasons(found: "list[Any]") -> list[Reason]:
+    return [Reason(**vars(reason)) for reason in found]
+
+
+class AnomalyService(ModelService):
+    name = "anomaly"
 
     def spec(self) -> ModelSpec:
         return ModelSpec(
             name="anomaly",
             model_type=self._settings.ANOMALY_MODEL_TYPE,
             read=self._read,
-            fit="app.anomaly.model:train_anomaly_detector",
+            fit="app.anomaly.model:train_from_sample",
         )
 
     async def _read(self, now: datetime) -> TrainingData:
+        """A sample of the window's transactions (every status: a failed absurd order is what
+        the model must learn to call unusual, not to ignore), each product's median unit
+        price in the window, and the catalogue's prices."""
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
-        sample = await transaction_sample(self._db, s, start, s.ANOMALY_SAMPLE_SIZE)
-        arguments = (
-            sample[FEATURES].to_numpy(),
-            FEATURES,
-            s.ANOMALY_MODEL_TYPE,
-            s.ANOMALY_THRESHOLD,
+        sample, typical, catalogue = await asyncio.gather(
+            queries.transaction_sample(self._db, s, start, s.ANOMALY_SAMPLE_SIZE),
+            queries.product_references(self._db, s, start),
+            queries.catalogue_prices(self._db, s),
         )
+        arguments = (sample, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
         return TrainingData(arguments, len(sample), start, now)
-
-    async def train(self) -> TrainResponse:
-        return await self._registry.train("anomaly")
 
     async def detect(
         self, points: list[dict[str, Any]], requested_features: list[str]
     ) -> list[AnomalyResult]:
         """Scores every point in one vectorised call; an empty batch is an empty answer."""
+        limit = self._settings.MAX_DETECT_POINTS
+        if len(points) > limit:
+            raise TooLarge(
+                f"data_points holds {len(points):,} points; at most {limit:,} "
+                "(MAX_DETECT_POINTS) are scored per request. Split the batch."
+            )
         if not points:
             return []
+        check_requested(requested_features)
         model = cast("AnomalyModel", self._registry.live("anomaly"))
-        features = canonical_features(requested_features, model.feature_names)
-        values = await asyncio.to_thread(feature_values, points, features)
-        scores, flags = await asyncio.to_thread(model.score, values)
-        return [
-            AnomalyResult(
-                is_anomaly=bool(flag),
-                anomaly_score=float(score),
-                data=point,
-                details=dict(zip(features, map(float, row), strict=True)),
+        return await asyncio.to_thread(_score_points, model, points)
+
+    async def recent(self, days: int, limit: int) -> RecentAnomalies:
+        """Scores the stored transactions of the last `days` days, batch by batch (bounded
+        memory: a batch, the `limit` most anomalous so far, and a count per day)."""
+        from app.anomaly.explain import explain
+
+        s = self._settings
+        model = cast("AnomalyModel", self._registry.live("anomaly"))
+        now = self._clock()
+        start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        best: list[tuple[float, int, dict[str, Any]]] = []
+        scored: Counter[str] = Counter()
+        flagged: Counter[str] = Counter()
+        seen = 0
+        batches = queries.recent_transactions(self._db, s, start, s.ANOMALY_RECENT_TIMEOUT_SECONDS)
+        async for batch in batches:
+            documents = [p for p in (_as_point(doc, s) for doc in batch) if _scorable(p)]
+            result = await asyncio.to_thread(model.score, read_points(documents))
+            for doc, score, flag in zip(documents, result.scores, result.flags, strict=True):
+                day = doc["date"].astimezone(UTC).date().isoformat()
+                scored[day] += 1
+                flagged[day] += bool(flag)
+                entry = (-float(score), seen, doc)
+                seen += 1
+                if len(best) < limit:
+                    heapq.heappush(best, entry)
+                elif entry > best[0]:
+                    heapq.heapreplace(best, entry)
+        top = [doc for _, _, doc in sorted(best, reverse=True)]
+        most: list[FlaggedTransaction] = []
+        if top:
+            result = model.score(read_points(top))
+            reasons = explain(model, result)
+            most = [
+                FlaggedTransaction(
+                    transactionId=doc.get("transactionId"),
+                    date=doc["date"],
+                    userId=doc.get("userId"),
+                    productId=doc.get("productId"),
+                    totalAmount=doc[AMOUNT],
+                    quantity=doc[QUANTITY],
+                    anomaly_score=float(result.scores[i]),
+                    severity=result.severities[i],
+                    explanation=_reasons(reasons[i]),
+                )
+                for i, doc in enumerate(top)
+            ]
+        per_day = [
+            DayCount(
+                date=day, transactions=scored[day.isoformat()], flagged=flagged[day.isoformat()]
             )
-            for point, score, flag, row in zip(points, scores, flags, values, strict=True)
+            for day in (start.date() + timedelta(days=d) for d in range(days))
         ]
+        total_flagged = sum(flagged.values())
+        return RecentAnomalies(
+            message=f"Scored {seen:,} transactions of the last {days} days; "
+            f"{total_flagged:,} flagged.",
+            days=days,
+            scored=seen,
+            flagged=total_flagged,
+            per_day=per_day,
+            most_anomalous=most,
+        )
 
     def status(self) -> AnomalyStatus:
         model = cast("AnomalyModel | None", self._registry.live_or_none("anomaly"))
-        contamination = (
-            model.contamination if model is not None else self._settings.ANOMALY_THRESHOLD
-        )
+        described = self._registry.describe("anomaly")
+        if model is None:
+            return AnomalyStatus(
+                **described.model_dump(),
+                contamination_threshold=self._settings.ANOMALY_THRESHOLD,
+                features=list(FEATURE_NAMES),
+                training_sample_size=None,
+                share_flagged_in_training=None,
+                threshold=None,
+                severity_cutoffs={},
+            )
         return AnomalyStatus(
-            **self._registry.describe("anomaly").model_dump(),
-            contamination_threshold=contamination,
+            **described.model_dump(),
+            contamination_threshold=model.contamination,
+            features=model.feature_names,
+            training_sample_size=int(model.metrics["training_rows"]),
+            share_flagged_in_training=model.metrics["outlier_share"],
+            threshold=model.threshold,
+            severity_cutoffs=model.severity_cutoffs,
         )
+
+
+def _as_point(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A stored transaction under the names a detect call uses."""
+    return {
+        "transactionId": doc.get("transactionId"),
+        "date": doc.get(settings.TRANSACTION_DATE_FIELD),
+        "userId": doc.get(settings.TRANSACTION_USER_FIELD),
+        "productId": doc.get(settings.TRANSACTION_PRODUCT_FIELD),
+        AMOUNT: doc.get(settings.TRANSACTION_AMOUNT_FIELD),
+        QUANTITY: doc.get(settings.TRANSACTION_QUANTITY_FIELD),
+    }
+
+
+def _score_points(model: "AnomalyModel", points: list[dict[str, Any]]) -> list[AnomalyResult]:
+    """In a worker thread: reads, scores and explains a batch of client points."""
+    from app.anomaly.explain import explain
+
+    read = read_points(points)
+    result = model.score(read)
+    reasons = explain(model, result)
+    return [
+        AnomalyResult(
+            is_anomaly=bool(result.flags[i]),
+            anomaly_score=float(result.scores[i]),
+            severity=result.severities[i],
+            explanation=_reasons(reasons[i]),
+            data=point,
+            details={AMOUNT: float(read.amount[i]), QUANTITY: float(read.quantity[i])},
+        )
+        for i, point in enumerate(points)
+    ]
+
+
+def _scorable(point: dict[str, Any]) -> bool:
+    """Stored documents with a date, an amount and a quantity are scored; others are skipped
+    (the producer's data is not ours to reject)."""
+    return isinstance(point["date"], datetime) and all(
+        valid_number(point[field]) for field in (AMOUNT, QUANTITY)
+    )

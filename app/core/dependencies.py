@@ -1,6 +1,7 @@
 """Typed access to the shared resources the lifespan builds (see `app.main.AppState`)."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -9,20 +10,18 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.registry import ModelRegistry
 
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.state.settings
-    return settings
+T = TypeVar("T")
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.state.database
-    return database
+def from_state(key: str, _: type[T]) -> Callable[[Request], T]:
+    """A dependency that reads `key` of the lifespan state, typed as the given class."""
 
+    def read(request: Request) -> T:
+        value: T = getattr(request.state, key)
+        return value
 
-def _registry(request: Request) -> ModelRegistry:
-    registry: ModelRegistry = request.state.registry
-    return registry
+    read.__name__ = f"{key}_from_state"
+    return read
 
 
 def _clock(request: Request) -> Clock:
@@ -30,7 +29,7 @@ def _clock(request: Request) -> Clock:
     return clock
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
-DatabaseDep = Annotated[Database, Depends(_database)]
-RegistryDep = Annotated[ModelRegistry, Depends(_registry)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings", Settings))]
+DatabaseDep = Annotated[Database, Depends(from_state("database", Database))]
+RegistryDep = Annotated[ModelRegistry, Depends(from_state("registry", ModelRegistry))]
 ClockDep = Annotated[Clock, Depends(_clock)]

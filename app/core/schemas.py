@@ -75,6 +75,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "`curl -X POST http://<host>:8000/api/v1/forecast/train`.",
     ),
 }
+TOO_LARGE = _error(
+    "The request asks for more than one call may do.",
+    "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
+    "request. Split the batch.",
+)
 TRAIN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _error(
         "Too little data in MongoDB to train.",

@@ -2,33 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from app.config import MAX_FORECAST_HORIZON
-from app.core.schemas import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
+from app.core.dependencies import from_state
+from app.core.schemas import ERROR_RESPONSES
 from app.forecast.schemas import ForecastResponse, ForecastStatus
 from app.forecast.service import ForecastService
 
-
-def _service(request: Request) -> ForecastService:
-    service: ForecastService = request.state.forecast
-    return service
-
-
-ServiceDep = Annotated[ForecastService, Depends(_service)]
+ServiceDep = Annotated[ForecastService, Depends(from_state("forecast", ForecastService))]
 router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
-
-
-@router.post(
-    "/train",
-    summary="Train the sales forecasting model now",
-    response_model=TrainResponse,
-    responses=TRAIN_ERROR_RESPONSES,
-)
-async def train(service: ServiceDep) -> TrainResponse:
-    """Reads daily sales of the last DATA_COLLECTION_DAYS days and fits the model; a request
-    made while it trains waits for that training and gets its result."""
-    return await service.train()
 
 
 @router.get(

@@ -2,14 +2,10 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from app.config import Settings
-from app.core.clock import Clock
-from app.core.registry import ModelRegistry, ModelSpec, TrainingData
-from app.core.schemas import TrainResponse
+from app.core.capability import ModelService
+from app.core.registry import ModelSpec, TrainingData
 from app.forecast.queries import daily_sales
 from app.forecast.schemas import ForecastPoint, ForecastResponse, ForecastStatus
 
@@ -21,20 +17,9 @@ def start_of_day(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-class ForecastService:
+class ForecastService(ModelService):
+    name = "forecast"
     FIT = "app.forecast.model:train_forecaster"  # run in the worker process
-
-    def __init__(
-        self,
-        settings: Settings,
-        db: AsyncDatabase[dict[str, Any]],
-        registry: ModelRegistry,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._registry = registry
-        self._clock = clock
 
     def spec(self) -> ModelSpec:
         return ModelSpec(
@@ -50,9 +35,6 @@ class ForecastService:
         start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)
         series = await daily_sales(self._db, self._settings, start, end)
         return TrainingData((series, self._settings.FORECAST_MODEL_TYPE), len(series), start, end)
-
-    async def train(self) -> TrainResponse:
-        return await self._registry.train("forecast")
 
     async def predict(self, horizon: int | None) -> ForecastResponse:
         """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""

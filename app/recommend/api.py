@@ -2,31 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
-from app.core.schemas import ERROR_RESPONSES, TRAIN_ERROR_RESPONSES, TrainResponse
+from app.core.dependencies import from_state
+from app.core.schemas import ERROR_RESPONSES
 from app.recommend.schemas import RecommendationResponse, RecommendStatus
 from app.recommend.service import RecommendService
 
-
-def _service(request: Request) -> RecommendService:
-    service: RecommendService = request.state.recommend
-    return service
-
-
-ServiceDep = Annotated[RecommendService, Depends(_service)]
+ServiceDep = Annotated[RecommendService, Depends(from_state("recommend", RecommendService))]
 router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"])
-
-
-@router.post(
-    "/train",
-    summary="Train the recommendation model now",
-    response_model=TrainResponse,
-    responses=TRAIN_ERROR_RESPONSES,
-)
-async def train(service: ServiceDep) -> TrainResponse:
-    """Builds the sparse user x product matrix of purchased quantities and factorises it."""
-    return await service.train()
 
 
 @router.get(

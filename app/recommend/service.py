@@ -2,11 +2,11 @@
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
-from app.config import Settings
-from app.core.registry import ModelRegistry, ModelSpec, TrainingData
-from app.core.schemas import TrainResponse
+from app.core.capability import ModelService
+from app.core.registry import ModelSpec, TrainingData
 from app.recommend.queries import ProductDetails, RecommendQueries
 from app.recommend.schemas import Recommendation, RecommendationResponse, RecommendStatus
 
@@ -28,13 +28,13 @@ def _named(
     ]
 
 
-class RecommendService:
-    def __init__(
-        self, settings: Settings, queries: RecommendQueries, registry: ModelRegistry
-    ) -> None:
-        self._settings = settings
-        self._queries = queries
-        self._registry = registry
+class RecommendService(ModelService):
+    name = "recommend"
+
+    @cached_property
+    def _queries(self) -> RecommendQueries:
+        """One per service, so that its product cache is shared by every request."""
+        return RecommendQueries(self._db, self._settings)
 
     def spec(self) -> ModelSpec:
         return ModelSpec(
@@ -52,9 +52,6 @@ class RecommendService:
         )
         arguments = (interactions, s.RECOMMENDER_COMPONENTS)
         return TrainingData(arguments, len(interactions), start, now)
-
-    async def train(self) -> TrainResponse:
-        return await self._registry.train("recommend")
 
     async def recommend(self, user_id: str, count: int) -> RecommendationResponse:
         """Personal recommendations for a known user, popular products otherwise. Products the

@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 import httpx
 import pytest
+
+from tests.factories import NOW
 
 NORMAL = [{"totalAmount": 20.0 + 9 * i, "quantity": 1 + i % 4} for i in range(30)]
 ABSURD = {"totalAmount": 2_500_000.0, "quantity": 400}
@@ -18,6 +22,8 @@ async def test_detect_flags_an_absurd_transaction(client: httpx.AsyncClient) -> 
     assert results[-1]["anomaly_score"] < min(r["anomaly_score"] for r in results[:-1])
     assert results[-1]["data"] == ABSURD
     assert results[-1]["details"] == {"totalAmount": 2_500_000.0, "quantity": 400.0}
+    assert results[-1]["severity"] == "high"
+    assert {r["feature"] for r in results[-1]["explanation"]} >= {"amount", "quantity_ratio"}
     assert sum(r["is_anomaly"] for r in results[:-1]) < len(NORMAL) / 2
 
 
@@ -102,13 +108,19 @@ async def test_malformed_json_is_a_readable_422(client: httpx.AsyncClient) -> No
     assert response.json()["detail"].startswith("The request body is not valid JSON")
 
 
-async def test_status_reports_contamination(client: httpx.AsyncClient) -> None:
+async def test_status_reports_features_threshold_and_severity_cut_offs(
+    client: httpx.AsyncClient,
+) -> None:
     body = (await client.get("/api/v1/anomaly/status")).json()
 
     assert body["is_trained"] is True
-    assert body["model_type"] == "IsolationForest"
-    assert body["contamination_threshold"] == 0.05
-    assert body["metrics"]["training_rows"] == body["rows_used"]
+    assert body["model_type"] == "ECOD"
+    assert body["contamination_threshold"] == 0.02
+    assert body["metrics"]["training_rows"] == body["rows_used"] == body["training_sample_size"]
+    assert body["features"] == ["log_amount", "log_unit_price", "price_ratio", "quantity_ratio"]
+    assert body["share_flagged_in_training"] == pytest.approx(0.02, abs=0.005)
+    cut_offs = body["severity_cutoffs"]
+    assert body["threshold"] <= cut_offs["medium"] <= cut_offs["high"]
 
 
 async def test_oversized_batch_is_refused_with_the_limit(client: httpx.AsyncClient) -> None:
@@ -116,11 +128,11 @@ async def test_oversized_batch_is_refused_with_the_limit(client: httpx.AsyncClie
 
     response = await client.post("/api/v1/anomaly/detect", json={"data_points": points})
 
-    assert response.status_code == 422
-    assert response.json()["detail"].startswith(
-        "Field 'data_points': List should have at most 10000 items after validation, not 10001"
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
+        "request. Split the batch."
     )
-    assert len(response.json()["detail"]) < 200
 
 
 async def test_text_that_is_not_unicode_is_a_422(client: httpx.AsyncClient) -> None:
@@ -142,3 +154,66 @@ async def test_only_the_features_of_each_point_are_read(client: httpx.AsyncClien
     assert response.status_code == 200
     assert len(response.json()) == 2_000
     assert response.json()[7]["data"] == points[7]
+
+
+async def test_a_price_wrong_for_its_product_is_flagged_and_explained(
+    client: httpx.AsyncClient, documents: dict
+) -> None:
+    product = documents["products"][0]
+    price = product["price"]
+    point = {"totalAmount": round(price / 100, 2), "quantity": 1, "productId": product["productId"]}
+
+    response = await client.post("/api/v1/anomaly/detect", json={"data_points": [point]})
+
+    result = response.json()[0]
+    assert result["is_anomaly"] is True
+    reason = result["explanation"][0]
+    assert reason["feature"] == "price_ratio"
+    assert reason["usual_low"] > point["totalAmount"]
+    assert "× (1/" in reason["sentence"]
+    assert "this product's usual" in reason["sentence"]
+
+
+async def test_recent_scores_the_stored_transactions_of_the_window(
+    client: httpx.AsyncClient, documents: dict
+) -> None:
+    start = (NOW - timedelta(days=6)).replace(hour=0, minute=0, second=0, microsecond=0)
+    stored = [t for t in documents["transactions"] if t["transactionDate"] >= start]
+
+    response = await client.get("/api/v1/anomaly/recent", params={"days": 7, "limit": 5})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["scored"] == len(stored)
+    assert [d["date"] for d in body["per_day"]] == [
+        (start + timedelta(days=d)).date().isoformat() for d in range(7)
+    ]
+    assert sum(d["transactions"] for d in body["per_day"]) == len(stored)
+    assert sum(d["flagged"] for d in body["per_day"]) == body["flagged"] > 0
+    worst = body["most_anomalous"]
+    assert len(worst) == 5
+    scores = [w["anomaly_score"] for w in worst]
+    assert scores == sorted(scores)
+    assert worst[0]["explanation"]
+    by_id = {t["transactionId"]: t for t in stored}
+    assert worst[0]["totalAmount"] == by_id[worst[0]["transactionId"]]["totalPrice"]
+
+
+@pytest.mark.parametrize(
+    ("days", "detail"),
+    [
+        ("0", "Query parameter 'days': Input should be greater than or equal to 1 (got '0')."),
+        (
+            "91",
+            "Query parameter 'days': at most 90 days (ANOMALY_RECENT_MAX_DAYS) can be scored, "
+            "got 91.",
+        ),
+    ],
+)
+async def test_recent_refuses_a_bad_window(
+    client: httpx.AsyncClient, days: str, detail: str
+) -> None:
+    response = await client.get("/api/v1/anomaly/recent", params={"days": days})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == detail

@@ -1,10 +1,12 @@
-"""The anomaly sample pipeline against SecantusDB, compared with the seeded documents."""
+"""The anomaly model's pipelines against SecantusDB, compared with the seeded documents."""
 
+import statistics
+from collections import defaultdict
 from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.anomaly.queries import transaction_sample
+from app.anomaly import queries
 from app.config import Settings
 from tests.factories import NOW
 
@@ -14,13 +16,48 @@ async def test_sample_is_bounded_and_drawn_from_the_window(
 ) -> None:
     start = NOW - timedelta(days=20)
     window = {
-        (t["totalPrice"], t["quantity"])
+        (t["totalPrice"], t["quantity"], t["productId"])
         for t in documents["transactions"]
         if t["transactionDate"] >= start
     }
 
-    sample = await transaction_sample(db, settings, start, size=200)
+    sample = await queries.transaction_sample(db, settings, start, size=200)
 
-    assert list(sample.columns) == ["totalAmount", "quantity"]
     assert len(sample) == 200
-    assert set(zip(sample.totalAmount, sample.quantity, strict=True)) <= window
+    assert {(d["amount"], d["quantity"], d["productId"]) for d in sample} <= window
+
+
+def _is_a_median(value: float, values: list[float]) -> bool:
+    """`$median` with method approximate: one of the two middle values on small data."""
+    middle = {statistics.median_low(values), statistics.median_high(values)}
+    return any(abs(value - m) < 1e-9 for m in middle)
+
+
+async def test_product_references_are_each_products_median_price_and_quantity(
+    db: AsyncDatabase, settings: Settings, documents: dict
+) -> None:
+    start = NOW - timedelta(days=30)
+    units: dict[str, list[float]] = defaultdict(list)
+    quantities: dict[str, list[float]] = defaultdict(list)
+    for t in documents["transactions"]:
+        if t["transactionDate"] >= start and t["quantity"] > 0:
+            units[t["productId"]].append(t["totalPrice"] / t["quantity"])
+            quantities[t["productId"]].append(t["quantity"])
+
+    references = await queries.product_references(db, settings, start)
+
+    assert set(references) == set(units)
+    prices_found = sum(_is_a_median(references[p][0], u) for p, u in units.items())
+    quantities_found = sum(_is_a_median(references[p][1], q) for p, q in quantities.items())
+    assert prices_found >= 0.9 * len(units)
+    assert quantities_found >= 0.9 * len(units)
+    for product, prices in units.items():
+        assert min(prices) <= references[product][0] <= max(prices)
+
+
+async def test_catalogue_prices_are_read_for_every_product(
+    db: AsyncDatabase, settings: Settings, documents: dict
+) -> None:
+    prices = await queries.catalogue_prices(db, settings)
+
+    assert prices == {p["productId"]: p["price"] for p in documents["products"]}

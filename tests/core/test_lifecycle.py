@@ -32,6 +32,13 @@ async def _model_status(client: httpx.AsyncClient, name: str) -> dict:
     return (await client.get(f"/api/v1/{name}/status")).json()
 
 
+async def _fit_started(held_fit: Path) -> None:
+    async def started() -> bool:
+        return (held_fit / "started").exists()
+
+    await wait_until(started, what="the forecast fit to start")
+
+
 def _ended(pid: int, seconds: float = 10) -> bool:
     """Whether the process ends (or is left a zombie to reap) within `seconds`."""
     deadline = time.monotonic() + seconds
@@ -100,11 +107,7 @@ async def test_fits_run_in_a_worker_process_while_health_answers(
     mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
 ) -> None:
     async with running(make_settings(mongo_server.uri, tmp_path)) as client:
-
-        async def fit_started() -> bool:
-            return (held_fit / "started").exists()
-
-        await wait_until(fit_started, what="the forecast fit to start")
+        await _fit_started(held_fit)
         for _ in range(10):
             response = await asyncio.wait_for(client.get("/api/v1/health/"), timeout=5)
             assert response.status_code == 200
@@ -127,11 +130,7 @@ async def test_a_killed_worker_fails_that_training_and_the_next_one_works(
     mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
 ) -> None:
     async with running(make_settings(mongo_server.uri, tmp_path)) as client:
-
-        async def fit_started() -> bool:
-            return (held_fit / "started").exists()
-
-        await wait_until(fit_started, what="the forecast fit to start")
+        await _fit_started(held_fit)
         training = asyncio.create_task(client.post("/api/v1/forecast/train"))
         await asyncio.sleep(0.2)
         os.kill(int((held_fit / "started").read_text()), signal.SIGKILL)
