@@ -293,7 +293,14 @@ def service_figures(size: int, workdir: Path) -> dict[str, Any]:
     import psutil
 
     from bench.demo_db import embedded_database, seed
-    from bench.serving import free_port, latency, start_service, train, wait_trained
+    from bench.serving import (
+        free_port,
+        latency,
+        start_service,
+        time_to_first_health,
+        train,
+        wait_trained,
+    )
 
     points = demo_split(1).score
     bodies = {
@@ -314,6 +321,7 @@ def service_figures(size: int, workdir: Path) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(dir=workdir) as scratch:
             service = start_service(url, port, Path(scratch))
             try:
+                time_to_first_health(base, time.perf_counter())
                 wait_trained(base)
                 training = train(base, "anomaly", psutil.Process(service.pid))
                 detect = {

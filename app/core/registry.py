@@ -25,9 +25,9 @@ from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, ArtifactStore
 from app.errors import ModelNotTrained, ServiceError
 
-NEVER: Literal["N/A"] = (
-    "N/A"  # the original service's last_retrain_time before any training; callers show it
-)
+# The original service's last_retrain_time before any training; callers show it.
+NEVER: Literal["N/A"] = "N/A"
+STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
 
 
 @dataclass(frozen=True)
@@ -156,12 +156,21 @@ class ModelRegistry:
             self._spawn(self._retry_untrained_periodically(), "models-retry-untrained")
 
     async def stop(self) -> None:
-        """Cancels background work and trainings, and kills a fit under way in the worker."""
+        """Cancels background work and trainings, and kills a fit under way in the worker.
+
+        Waits at most STOP_SECONDS: a cancel that lands while the driver awaits MongoDB can be
+        lost, and the training would then go on to its end; the runner refuses new fits once
+        stopped, and closing the database client (next, in the lifespan) ends the read."""
         tasks = [*self._tasks, *(s.task for s in self._slots.values() if s.task is not None)]
         for task in tasks:
             task.cancel()
         self._runner.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        pending = [task for task in tasks if not task.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=STOP_SECONDS)
+            if still:
+                names = sorted(task.get_name() for task in still)
+                logger.warning("Stopping without waiting for {}", names)
 
     async def _load_then_train(self) -> None:
         """Loads saved models (in a thread), then trains those missing if MongoDB is up."""

@@ -44,8 +44,11 @@ class FitRunner:
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
+        self._stopped = False
 
     def _running_executor(self) -> ProcessPoolExecutor:
+        if self._stopped:
+            raise ServiceError("The service is stopping; the model was not fitted.")
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=1, env=_WORKER_ENV)
         return self._executor
@@ -66,7 +69,9 @@ class FitRunner:
             ) from exc
 
     def stop(self) -> None:
-        """Kills the worker, whatever it is fitting: a fit is never worth a slow shutdown."""
+        """Kills the worker, whatever it is fitting (a fit is never worth a slow shutdown), and
+        refuses fits from then on."""
+        self._stopped = True
         if self._executor is not None:
             self._executor.shutdown(wait=False, kill_workers=True)
             self._executor = None

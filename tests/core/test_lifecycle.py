@@ -126,6 +126,22 @@ async def test_fits_run_in_a_worker_process_while_health_answers(
 
 
 @pytest.mark.usefixtures("seeded_db")
+async def test_shutdown_during_a_fit_does_not_wait_for_it(
+    mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
+) -> None:
+    """The held fit would take a minute; shutdown kills the worker instead of waiting (docker
+    kills a container 10 s after SIGTERM)."""
+    app_running = running(make_settings(mongo_server.uri, tmp_path))
+    await app_running.__aenter__()
+    await _fit_started(held_fit)
+
+    await asyncio.wait_for(app_running.__aexit__(None, None, None), timeout=15)
+
+    assert _ended(int((held_fit / "started").read_text()))
+    assert not (held_fit / "release").exists()
+
+
+@pytest.mark.usefixtures("seeded_db")
 async def test_a_killed_worker_fails_that_training_and_the_next_one_works(
     mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
 ) -> None:
