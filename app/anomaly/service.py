@@ -4,7 +4,7 @@ watching the transactions already stored."""
 import asyncio
 import heapq
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from app.anomaly import queries
@@ -79,66 +79,31 @@ class AnomalyService(ModelService):
         return await asyncio.to_thread(_score_points, model, points)
 
     async def recent(self, days: int, limit: int) -> RecentAnomalies:
-        """Scores the stored transactions of the last `days` days, batch by batch (bounded
-        memory: a batch, the `limit` most anomalous so far, and a count per day)."""
-        from app.anomaly.explain import explain
-
+        """Scores the stored transactions of the last `days` days (today included), batch by
+        batch: memory holds a batch, the `limit` most anomalous so far and a count per day."""
         s = self._settings
         model = cast("AnomalyModel", self._registry.live("anomaly"))
-        now = self._clock()
-        start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        best: list[tuple[float, int, dict[str, Any]]] = []
-        scored: Counter[str] = Counter()
-        flagged: Counter[str] = Counter()
-        seen = 0
+        start = (self._clock() - timedelta(days=days - 1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        tally = _Tally(limit)
         batches = queries.recent_transactions(self._db, s, start, s.ANOMALY_RECENT_TIMEOUT_SECONDS)
         async for batch in batches:
             documents = [p for p in (_as_point(doc, s) for doc in batch) if _scorable(p)]
             result = await asyncio.to_thread(model.score, read_points(documents))
-            for doc, score, flag in zip(documents, result.scores, result.flags, strict=True):
-                day = doc["date"].astimezone(UTC).date().isoformat()
-                scored[day] += 1
-                flagged[day] += bool(flag)
-                entry = (-float(score), seen, doc)
-                seen += 1
-                if len(best) < limit:
-                    heapq.heappush(best, entry)
-                elif entry > best[0]:
-                    heapq.heapreplace(best, entry)
-        top = [doc for _, _, doc in sorted(best, reverse=True)]
-        most: list[FlaggedTransaction] = []
-        if top:
-            result = model.score(read_points(top))
-            reasons = explain(model, result)
-            most = [
-                FlaggedTransaction(
-                    transactionId=doc.get("transactionId"),
-                    date=doc["date"],
-                    userId=doc.get("userId"),
-                    productId=doc.get("productId"),
-                    totalAmount=doc[AMOUNT],
-                    quantity=doc[QUANTITY],
-                    anomaly_score=float(result.scores[i]),
-                    severity=result.severities[i],
-                    explanation=_reasons(reasons[i]),
-                )
-                for i, doc in enumerate(top)
-            ]
-        per_day = [
-            DayCount(
-                date=day, transactions=scored[day.isoformat()], flagged=flagged[day.isoformat()]
-            )
-            for day in (start.date() + timedelta(days=d) for d in range(days))
-        ]
-        total_flagged = sum(flagged.values())
+            tally.add(documents, result.scores, result.flags)
+        flagged = sum(tally.flagged.values())
         return RecentAnomalies(
-            message=f"Scored {seen:,} transactions of the last {days} days; "
-            f"{total_flagged:,} flagged.",
+            message=f"Scored {tally.seen:,} transactions of the last {days} days; "
+            f"{flagged:,} flagged.",
             days=days,
-            scored=seen,
-            flagged=total_flagged,
-            per_day=per_day,
-            most_anomalous=most,
+            scored=tally.seen,
+            flagged=flagged,
+            per_day=[
+                DayCount(date=day, transactions=tally.scored[day], flagged=tally.flagged[day])
+                for day in (start.date() + timedelta(days=d) for d in range(days))
+            ],
+            most_anomalous=await asyncio.to_thread(_explained, model, tally.most_anomalous()),
         )
 
     def status(self) -> AnomalyStatus:
@@ -163,6 +128,56 @@ class AnomalyService(ModelService):
             threshold=model.threshold,
             severity_cutoffs=model.severity_cutoffs,
         )
+
+
+class _Tally:
+    """What a watch keeps while it reads: counts per UTC day and the `limit` lowest scores."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._best: list[tuple[float, int, dict[str, Any]]] = []  # a heap of (-score, n, doc)
+        self.scored: Counter[date] = Counter()
+        self.flagged: Counter[date] = Counter()
+        self.seen = 0
+
+    def add(self, documents: list[dict[str, Any]], scores: Any, flags: Any) -> None:
+        for doc, score, flag in zip(documents, scores, flags, strict=True):
+            day = doc["date"].astimezone(UTC).date()
+            self.scored[day] += 1
+            self.flagged[day] += bool(flag)
+            entry = (-float(score), self.seen, doc)
+            self.seen += 1
+            if len(self._best) < self._limit:
+                heapq.heappush(self._best, entry)
+            elif entry > self._best[0]:
+                heapq.heapreplace(self._best, entry)
+
+    def most_anomalous(self) -> list[dict[str, Any]]:
+        return [doc for _, _, doc in sorted(self._best, reverse=True)]
+
+
+def _explained(model: "AnomalyModel", documents: list[dict[str, Any]]) -> list[FlaggedTransaction]:
+    """In a worker thread: the stored transactions scored again, with their explanations."""
+    from app.anomaly.explain import explain
+
+    if not documents:
+        return []
+    result = model.score(read_points(documents))
+    reasons = explain(model, result)
+    return [
+        FlaggedTransaction(
+            transactionId=doc.get("transactionId"),
+            date=doc["date"],
+            userId=doc.get("userId"),
+            productId=doc.get("productId"),
+            totalAmount=doc[AMOUNT],
+            quantity=doc[QUANTITY],
+            anomaly_score=float(result.scores[i]),
+            severity=result.severities[i],
+            explanation=_reasons(reasons[i]),
+        )
+        for i, doc in enumerate(documents)
+    ]
 
 
 def _as_point(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
