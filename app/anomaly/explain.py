@@ -38,6 +38,12 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+def _rounded(*values: float) -> tuple[float, float, float]:
+    """Value, usual low and usual high to the cent, as the sentence shows them."""
+    value, low, high = (round(v, 2) for v in values)
+    return value, low, high
+
+
 def _times(ratio: float) -> str:
     return f"{ratio:,.1f}×" if ratio >= 1 else f"{ratio:.2f}× (1/{1 / ratio:,.0f} of)"
 
@@ -53,7 +59,7 @@ def _reason(model: AnomalyModel, scored: Scored, i: int, j: int) -> Reason:
             f"{_PLAIN[j]} {_money(value)} is {side} the usual "
             f"{_money(low)}–{_money(high)} across products"
         )
-        return Reason(_PLAIN[j].replace(" ", "_"), value, low, high, tail, sentence)
+        return Reason(_PLAIN[j].replace(" ", "_"), *_rounded(value, low, high), tail, sentence)
     ratio = float(np.exp(scored.features[i, j]))
     looked = scored.references
     if j == PRICE_RATIO:
@@ -70,17 +76,13 @@ def _reason(model: AnomalyModel, scored: Scored, i: int, j: int) -> Reason:
         reference = float(looked.quantities[i])
         whose = "this product's usual" if looked.own_quantity[i] else "the usual"
         across = "" if looked.own_quantity[i] else " across products"
-        sentence = f"quantity {_count(reference * ratio)} is {_times(ratio)} {whose} "
+        sentence = f"quantity {_count(round(reference * ratio, 6))} is {_times(ratio)} {whose} "
         sentence += f"{_count(reference)}{across}"
         name = "quantity_ratio"
-    return Reason(
-        name,
-        reference * ratio,
-        reference * float(np.exp(low)),
-        reference * float(np.exp(high)),
-        tail,
-        sentence,
+    usual = _rounded(
+        reference * ratio, reference * float(np.exp(low)), reference * float(np.exp(high))
     )
+    return Reason(name, *usual, tail, sentence)
 
 
 def explain(model: AnomalyModel, scored: Scored) -> list[list[Reason]]:

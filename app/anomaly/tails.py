@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_MIN_SPREAD = 1e-6  # a constant feature still has a scale
+# A constant feature (one price for every sale of a product) still has a scale: every feature
+# is on a log scale, so 0.01 is a 1 % change.
+_MIN_SPREAD = 0.01
 
 
 @dataclass
