@@ -292,15 +292,8 @@ def service_figures(size: int, workdir: Path) -> dict[str, Any]:
 
     import psutil
 
+    from bench import serving
     from bench.demo_db import embedded_database, seed
-    from bench.serving import (
-        free_port,
-        latency,
-        start_service,
-        time_to_first_health,
-        train,
-        wait_trained,
-    )
 
     points = demo_split(1).score
     bodies = {
@@ -316,21 +309,21 @@ def service_figures(size: int, workdir: Path) -> dict[str, Any]:
     }
     with embedded_database(workdir / f"db-{size}") as url:
         seed(url, size)
-        port = free_port()
+        port = serving.free_port()
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-            service = start_service(url, port, Path(scratch))
+            service = serving.start_service(url, port, Path(scratch))
             try:
-                time_to_first_health(base, time.perf_counter())
-                wait_trained(base)
-                training = train(base, "anomaly", psutil.Process(service.pid))
+                serving.time_to_first_health(base, time.perf_counter())
+                serving.wait_trained(base)
+                training = serving.train(base, "anomaly", psutil.Process(service.pid))
                 detect = {
-                    f"detect {n:,} points": latency(
+                    f"detect {n:,} points": serving.latency(
                         _poster(f"{base}/api/v1/anomaly/detect", body), 20
                     )
                     for n, body in bodies.items()
                 }
-                recent = latency(
+                recent = serving.latency(
                     lambda c: c.get(f"{base}/api/v1/anomaly/recent?days=7&limit=50"), times=5
                 )
             finally:

@@ -41,8 +41,9 @@ def documents() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def settings(mongo_server: SecantusDBServer, tmp_path: Path) -> Settings:
-    return make_settings(mongo_server.uri, tmp_path)
+def settings(mongo_server: SecantusDBServer, seeded_db: str, tmp_path: Path) -> Settings:
+    """Settings of an app of its own over the seeded database."""
+    return make_settings(mongo_server.uri, tmp_path, DATABASE_NAME=seeded_db)
 
 
 @pytest.fixture

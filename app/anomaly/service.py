@@ -26,7 +26,7 @@ from app.anomaly.schemas import (
 )
 from app.config import Settings
 from app.core.capability import ModelService
-from app.core.registry import ModelSpec, TrainingData
+from app.core.registry import TrainingData
 from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
@@ -39,16 +39,10 @@ def _reasons(found: "list[Any]") -> list[Reason]:
 
 class AnomalyService(ModelService):
     name = "anomaly"
+    FIT = "app.anomaly.model:train_from_sample"  # run in the worker process
+    MODEL_TYPE_SETTING = "ANOMALY_MODEL_TYPE"
 
-    def spec(self) -> ModelSpec:
-        return ModelSpec(
-            name="anomaly",
-            model_type=self._settings.ANOMALY_MODEL_TYPE,
-            read=self._read,
-            fit="app.anomaly.model:train_from_sample",
-        )
-
-    async def _read(self, now: datetime) -> TrainingData:
+    async def read(self, now: datetime) -> TrainingData:
         """A sample of the window's transactions (every status: a failed absurd order is what
         the model must learn to call unusual, not to ignore), each product's median unit
         price in the window, and the catalogue's prices."""

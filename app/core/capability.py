@@ -1,6 +1,8 @@
 """What every capability's service shares: the core's resources, and the model it registers."""
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -8,26 +10,31 @@ from pymongo.asynchronous.database import AsyncDatabase
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry, ModelSpec
+from app.core.registry import ModelRegistry, ModelSpec, TrainingData
 
 
+@dataclass(eq=False)
 class ModelService(ABC):
-    """A capability's use cases; `spec` says how the registry trains its model."""
+    """A capability's use cases, and how the registry trains its model: `read` (in the server)
+    gathers the training data, and the function named by FIT fits it in the worker process."""
 
     name: ClassVar[ModelName]
+    FIT: ClassVar[str]  # "module:function"
+    MODEL_TYPE_SETTING: ClassVar[str]  # the setting that chooses the kind of model
 
-    def __init__(
-        self,
-        settings: Settings,
-        db: AsyncDatabase[dict[str, Any]],
-        registry: ModelRegistry,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._registry = registry
-        self._clock = clock
+    _settings: Settings
+    _db: AsyncDatabase[dict[str, Any]]
+    _registry: ModelRegistry
+    _clock: Clock
+
+    @property
+    def model_type(self) -> str:
+        """The configured kind of model, recorded with it and checked when it is loaded."""
+        return str(getattr(self._settings, self.MODEL_TYPE_SETTING))
 
     @abstractmethod
+    async def read(self, now: datetime) -> TrainingData:
+        """Reads what a training at `now` fits on."""
+
     def spec(self) -> ModelSpec:
-        """How the registry trains this capability's model."""
+        return ModelSpec(self.name, self.model_type, self.read, self.FIT)

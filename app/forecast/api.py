@@ -12,6 +12,15 @@ from app.forecast.service import ForecastService
 
 ServiceDep = Annotated[ForecastService, Depends(from_state("forecast", ForecastService))]
 router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
+Horizon = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_FORECAST_HORIZON,
+        description="Days to forecast, from today (UTC); default FORECAST_HORIZON (7).",
+        examples=[7],
+    ),
+]
 
 
 @router.get(
@@ -20,18 +29,7 @@ router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
     response_model=ForecastResponse,
     responses=ERROR_RESPONSES,
 )
-async def predict(
-    service: ServiceDep,
-    horizon: Annotated[
-        int | None,
-        Query(
-            ge=1,
-            le=MAX_FORECAST_HORIZON,
-            description="Days to forecast, from today (UTC); default FORECAST_HORIZON (7).",
-            examples=[7],
-        ),
-    ] = None,
-) -> ForecastResponse:
+async def predict(service: ServiceDep, horizon: Horizon = None) -> ForecastResponse:
     """Each forecast day feeds the lags and rolling windows of the next (recursive forecast)."""
     return await service.predict(horizon)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from app.core.capability import ModelService
-from app.core.registry import ModelSpec, TrainingData
+from app.core.registry import TrainingData
 from app.forecast.queries import daily_sales
 from app.forecast.schemas import ForecastPoint, ForecastResponse, ForecastStatus
 
@@ -20,16 +20,9 @@ def start_of_day(moment: datetime) -> datetime:
 class ForecastService(ModelService):
     name = "forecast"
     FIT = "app.forecast.model:train_forecaster"  # run in the worker process
+    MODEL_TYPE_SETTING = "FORECAST_MODEL_TYPE"
 
-    def spec(self) -> ModelSpec:
-        return ModelSpec(
-            name="forecast",
-            model_type=self._settings.FORECAST_MODEL_TYPE,
-            read=self._read,
-            fit=self.FIT,
-        )
-
-    async def _read(self, now: datetime) -> TrainingData:
+    async def read(self, now: datetime) -> TrainingData:
         """Complete UTC days of the collection window; today is still filling up, so left out."""
         end = start_of_day(now)
         start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)

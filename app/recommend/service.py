@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
 from app.core.capability import ModelService
-from app.core.registry import ModelSpec, TrainingData
+from app.core.registry import TrainingData
 from app.recommend.queries import ProductDetails, RecommendQueries
 from app.recommend.schemas import Recommendation, RecommendationResponse, RecommendStatus
 
@@ -30,21 +30,15 @@ def _named(
 
 class RecommendService(ModelService):
     name = "recommend"
+    FIT = "app.recommend.model:train_recommender"  # run in the worker process
+    MODEL_TYPE_SETTING = "RECOMMENDER_MODEL_TYPE"
 
     @cached_property
     def _queries(self) -> RecommendQueries:
         """One per service, so that its product cache is shared by every request."""
         return RecommendQueries(self._db, self._settings)
 
-    def spec(self) -> ModelSpec:
-        return ModelSpec(
-            name="recommend",
-            model_type=self._settings.RECOMMENDER_MODEL_TYPE,
-            read=self._read,
-            fit="app.recommend.model:train_recommender",
-        )
-
-    async def _read(self, now: datetime) -> TrainingData:
+    async def read(self, now: datetime) -> TrainingData:
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         interactions = await self._queries.user_item_interactions(

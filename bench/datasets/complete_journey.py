@@ -74,15 +74,8 @@ STOCK = 100
 _MAPPING_VERSION = 1
 _CACHE_DIR = Path(__file__).resolve().parents[1] / ".data" / "complete_journey"
 
-_TRANSACTION_COLUMNS = [
-    "transactionId",
-    "userId",
-    "productId",
-    "quantity",
-    "totalPrice",
-    "transactionDate",
-    "status",
-]
+_TRANSACTION_KEYS = ["transactionId", "userId", "productId"]
+_TRANSACTION_COLUMNS = [*_TRANSACTION_KEYS, "quantity", "totalPrice", "transactionDate", "status"]
 _PRODUCT_COLUMNS = ["productId", "name", "category", "price", "stock"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
+from app.config import Settings
 from app.core.store import ArtifactStore
 from app.dev import embedded
 from app.dev.demo.generator import write_demo_data
@@ -102,11 +103,10 @@ def held_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
-@pytest.mark.usefixtures("seeded_db")
 async def test_fits_run_in_a_worker_process_while_health_answers(
-    mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
+    settings: Settings, held_fit: Path
 ) -> None:
-    async with running(make_settings(mongo_server.uri, tmp_path)) as client:
+    async with running(settings) as client:
         await _fit_started(held_fit)
         for _ in range(10):
             response = await asyncio.wait_for(client.get("/api/v1/health/"), timeout=5)
@@ -125,13 +125,12 @@ async def test_fits_run_in_a_worker_process_while_health_answers(
     assert "(state: training)" in predict.json()["detail"]
 
 
-@pytest.mark.usefixtures("seeded_db")
 async def test_shutdown_during_a_fit_does_not_wait_for_it(
-    mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
+    settings: Settings, held_fit: Path
 ) -> None:
     """The held fit would take a minute; shutdown kills the worker instead of waiting (docker
     kills a container 10 s after SIGTERM)."""
-    app_running = running(make_settings(mongo_server.uri, tmp_path))
+    app_running = running(settings)
     await app_running.__aenter__()
     await _fit_started(held_fit)
 
@@ -141,11 +140,10 @@ async def test_shutdown_during_a_fit_does_not_wait_for_it(
     assert not (held_fit / "release").exists()
 
 
-@pytest.mark.usefixtures("seeded_db")
 async def test_a_killed_worker_fails_that_training_and_the_next_one_works(
-    mongo_server: SecantusDBServer, tmp_path: Path, held_fit: Path
+    settings: Settings, held_fit: Path
 ) -> None:
-    async with running(make_settings(mongo_server.uri, tmp_path)) as client:
+    async with running(settings) as client:
         await _fit_started(held_fit)
         training = asyncio.create_task(client.post("/api/v1/forecast/train"))
         await asyncio.sleep(0.2)
