@@ -65,9 +65,14 @@ class Settings(BaseSettings):
     )
     DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
-    FORECAST_MODEL_TYPE: Literal["RandomForestRegressor", "LinearRegression"] = (
-        "RandomForestRegressor"
-    )
+    FORECAST_MODEL_TYPE: Literal[
+        "ensemble",
+        "seasonal_naive",
+        "weekday_mean_28",
+        "weekday_mean_90",
+        "RandomForestRegressor",
+        "LinearRegression",
+    ] = "ensemble"
     ANOMALY_THRESHOLD: float = Field(
         0.02,
         gt=0,

@@ -45,7 +45,9 @@ def _rounded(*values: float) -> tuple[float, float, float]:
 
 
 def _times(ratio: float) -> str:
-    return f"{ratio:,.1f}×" if ratio >= 1 else f"{ratio:.2f}× (1/{1 / ratio:,.0f} of)"
+    if ratio >= 1:
+        return f"{ratio:,.1f}×"
+    return f"{ratio:.2f}× (1/{1 / ratio:,.0f} of)" if ratio > 0 else f"{ratio:.2g}×"
 
 
 def _reason(model: AnomalyModel, scored: Scored, i: int, j: int) -> Reason:
@@ -90,9 +92,10 @@ def explain(model: AnomalyModel, scored: Scored) -> list[list[Reason]]:
     one for a flagged point."""
     reasons: list[list[Reason]] = [[] for _ in range(len(scored.scores))]
     tails = np.nan_to_num(scored.tail_probabilities, nan=1.0)
-    unusual = tails <= EXPLAIN_TAIL
+    unusual = (tails <= EXPLAIN_TAIL) & np.isfinite(scored.features)
     flagged = np.flatnonzero(scored.flags)
-    unusual[flagged, scored.surprise[flagged].argmax(axis=1)] = True
+    known = np.where(np.isfinite(scored.features), scored.surprise, -np.inf)
+    unusual[flagged, known[flagged].argmax(axis=1)] = True
     for i in np.flatnonzero(unusual.any(axis=1)):
         features = np.flatnonzero(unusual[i])
         order = features[np.argsort(-scored.surprise[i, features], kind="stable")]

@@ -29,6 +29,7 @@ FEATURE_ALIASES = {"totalPrice": AMOUNT}
 FEATURE_NAMES = ["log_amount", "log_unit_price", "price_ratio", "quantity_ratio"]
 PRICE_RATIO = FEATURE_NAMES.index("price_ratio")
 QUANTITY_RATIO = FEATURE_NAMES.index("quantity_ratio")
+_LOG_LIMIT = 700.0  # about the log of the largest float
 _MIN_QUANTITY = 0.5  # a zero quantity's ratio is taken at half a unit, not log(0)
 
 
@@ -43,9 +44,10 @@ class Points:
     @property
     def unit_price(self) -> np.ndarray:
         """Amount per unit; a zero quantity keeps the whole amount as its unit price."""
-        return np.where(
-            self.quantity > 0, self.amount / np.maximum(self.quantity, 1e-12), self.amount
-        )
+        with np.errstate(over="ignore"):  # an amount near a float's limit: inf, clipped later
+            per_unit = self.amount / np.maximum(self.quantity, 1e-12)
+        unit: np.ndarray = np.where(self.quantity > 0, per_unit, self.amount)
+        return unit
 
 
 def derive(
@@ -58,7 +60,12 @@ def derive(
     with np.errstate(divide="ignore", invalid="ignore"):
         price_ratio = np.where(usable, np.log(unit / reference_price), np.nan)
         quantity_ratio = np.log(np.maximum(points.quantity, _MIN_QUANTITY) / reference_quantity)
-    return np.column_stack([np.log1p(points.amount), np.log1p(unit), price_ratio, quantity_ratio])
+    features = np.column_stack(
+        [np.log1p(points.amount), np.log1p(unit), price_ratio, quantity_ratio]
+    )
+    # Amounts near a float's limits: keep every feature finite (a missing one stays NaN).
+    finite: np.ndarray = np.clip(features, -_LOG_LIMIT, _LOG_LIMIT)
+    return finite
 
 
 def check_requested(requested: list[str]) -> None:

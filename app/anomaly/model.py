@@ -208,6 +208,12 @@ def train_anomaly_detector(
     return model
 
 
+def _median_positive(quantities: np.ndarray) -> float:
+    """The median of the positive quantities (1 when there is none): a ratio's reference."""
+    positive = quantities[quantities > 0]
+    return float(np.median(positive)) if len(positive) else 1.0
+
+
 def train_from_sample(
     sample: list[dict[str, Any]],
     typical: dict[str, tuple[float, float]],
@@ -231,6 +237,6 @@ def train_from_sample(
         typical_price={p: price for p, (price, _) in typical.items() if price > 0},
         catalogue_price=catalogue,
         typical_quantity={p: quantity for p, (_, quantity) in typical.items() if quantity > 0},
-        overall_quantity=float(np.median(points.quantity)) if len(points.quantity) else 1.0,
+        overall_quantity=_median_positive(points.quantity),
     )
     return train_anomaly_detector(points, references, model_type, contamination)

@@ -2,7 +2,7 @@
 product's median unit price and the catalogue's prices, all computed by MongoDB. Watching: the
 stored transactions of the last days, streamed in batches."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +15,9 @@ from app.core.transactions import window_filter
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
 BATCH = 2_000
-# Transactions sampled to learn each product's usual unit price (on MongoDB, a $sample far
-# below the collection's size is a random walk, not a scan).
+# Transactions sampled to learn each product's usual unit price and quantity. Behind a $match, a
+# $sample reads every matching document and keeps a random subset: this bounds the memory of
+# the $group, not the time of the read.
 PRICE_SAMPLE_SIZE = 200_000
 
 
@@ -34,8 +35,8 @@ async def transaction_sample(
     """At most `size` random transactions since `start`: amount, quantity and product."""
     pipeline: list[dict[str, Any]] = [
         {"$match": window_filter(settings, start)},
-        {"$sample": {"size": size}},
         {"$project": {"_id": 0, **_fields(settings)}},
+        {"$sample": {"size": size}},
     ]
     async with database_errors():
         cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
@@ -57,6 +58,14 @@ async def product_references(
                 s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
                 s.TRANSACTION_QUANTITY_FIELD: {"$gt": 0},
                 s.TRANSACTION_AMOUNT_FIELD: {"$gte": 0},
+            }
+        },
+        {
+            "$project": {
+                "_id": 0,
+                s.TRANSACTION_PRODUCT_FIELD: 1,
+                s.TRANSACTION_AMOUNT_FIELD: 1,
+                s.TRANSACTION_QUANTITY_FIELD: 1,
             }
         },
         {"$sample": {"size": PRICE_SAMPLE_SIZE}},
@@ -96,9 +105,13 @@ async def catalogue_prices(
 
 
 async def recent_transactions(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, seconds: float
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """The transactions dated from `start` on, in batches of BATCH documents, with the fields a
+    db: AsyncDatabase[dict[str, Any]],
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    seconds: float,
+) -> AsyncGenerator[list[dict[str, Any]], None]:
+    """The transactions dated in [start, end), in batches of BATCH documents, with the fields a
     watch reports; the whole read is bounded by `seconds`."""
     s = settings
     projection = {
@@ -112,7 +125,7 @@ async def recent_transactions(
     }
     async with database_errors(seconds):
         cursor = db[s.TRANSACTIONS_COLLECTION].find(
-            window_filter(s, start), projection, batch_size=BATCH
+            window_filter(s, start, end), projection, batch_size=BATCH
         )
         batch: list[dict[str, Any]] = []
         async for doc in cursor:

@@ -95,7 +95,10 @@ class AnomalyResult(BaseModel):
     )
 
 
-class FlaggedTransaction(BaseModel):
+class ScoredTransaction(BaseModel):
+    """A stored transaction as the live model scores it."""
+
+    is_anomaly: bool = Field(examples=[True])
     transactionId: str | None = Field(examples=["5b0c8a7e-3f2d-4e1a-9c6b-7d8e9f0a1b2c"])
     date: datetime = Field(examples=["2026-11-24T15:32:10Z"])
     userId: str | None = Field(examples=["4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b"])
@@ -122,7 +125,7 @@ class RecentAnomalies(BaseModel):
         examples=[[{"date": "2026-11-24", "transactions": 412, "flagged": 3}]],
         description="Every day of the window, oldest first, days without transactions included.",
     )
-    most_anomalous: list[FlaggedTransaction] = Field(
+    most_anomalous: list[ScoredTransaction] = Field(
         examples=[[]],
         description="The most anomalous transactions, most anomalous first (flagged or not).",
     )

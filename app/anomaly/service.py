@@ -2,6 +2,7 @@
 watching the transactions already stored."""
 
 import asyncio
+import contextlib
 import heapq
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +21,9 @@ from app.anomaly.schemas import (
     AnomalyResult,
     AnomalyStatus,
     DayCount,
-    FlaggedTransaction,
     Reason,
     RecentAnomalies,
+    ScoredTransaction,
 )
 from app.config import Settings
 from app.core.capability import ModelService
@@ -30,7 +31,7 @@ from app.core.registry import TrainingData
 from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.anomaly.model import AnomalyModel
+    from app.anomaly.model import AnomalyModel, Scored
 
 
 def _reasons(found: "list[Any]") -> list[Reason]:
@@ -53,8 +54,11 @@ class AnomalyService(ModelService):
             queries.product_references(self._db, s, start),
             queries.catalogue_prices(self._db, s),
         )
-        arguments = (sample, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
-        return TrainingData(arguments, len(sample), start, now)
+        usable = [
+            d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
+        ]
+        arguments = (usable, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
+        return TrainingData(arguments, len(usable), start, now)
 
     async def detect(
         self, points: list[dict[str, Any]], requested_features: list[str]
@@ -77,15 +81,19 @@ class AnomalyService(ModelService):
         batch: memory holds a batch, the `limit` most anomalous so far and a count per day."""
         s = self._settings
         model = cast("AnomalyModel", self._registry.live("anomaly"))
-        start = (self._clock() - timedelta(days=days - 1)).replace(
+        start = (self._clock().astimezone(UTC) - timedelta(days=days - 1)).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
+        end = start + timedelta(days=days)
         tally = _Tally(limit)
-        batches = queries.recent_transactions(self._db, s, start, s.ANOMALY_RECENT_TIMEOUT_SECONDS)
-        async for batch in batches:
-            documents = [p for p in (_as_point(doc, s) for doc in batch) if _scorable(p)]
-            result = await asyncio.to_thread(model.score, read_points(documents))
-            tally.add(documents, result.scores, result.flags)
+        read = queries.recent_transactions(
+            self._db, s, start, end, s.ANOMALY_RECENT_TIMEOUT_SECONDS
+        )
+        async with contextlib.aclosing(read) as batches:
+            async for batch in batches:
+                documents = [p for p in (_as_point(doc, s) for doc in batch) if _scorable(p)]
+                result = await asyncio.to_thread(_score_stored, model, documents)
+                tally.add(documents, result.scores, result.flags)
         flagged = sum(tally.flagged.values())
         return RecentAnomalies(
             message=f"Scored {tally.seen:,} transactions of the last {days} days; "
@@ -150,7 +158,7 @@ class _Tally:
         return [doc for _, _, doc in sorted(self._best, reverse=True)]
 
 
-def _explained(model: "AnomalyModel", documents: list[dict[str, Any]]) -> list[FlaggedTransaction]:
+def _explained(model: "AnomalyModel", documents: list[dict[str, Any]]) -> list[ScoredTransaction]:
     """In a worker thread: the stored transactions scored again, with their explanations."""
     from app.anomaly.explain import explain
 
@@ -159,11 +167,12 @@ def _explained(model: "AnomalyModel", documents: list[dict[str, Any]]) -> list[F
     result = model.score(read_points(documents))
     reasons = explain(model, result)
     return [
-        FlaggedTransaction(
-            transactionId=doc.get("transactionId"),
+        ScoredTransaction(
+            is_anomaly=bool(result.flags[i]),
+            transactionId=_text(doc.get("transactionId")),
             date=doc["date"],
-            userId=doc.get("userId"),
-            productId=doc.get("productId"),
+            userId=_text(doc.get("userId")),
+            productId=_text(doc.get("productId")),
             totalAmount=doc[AMOUNT],
             quantity=doc[QUANTITY],
             anomaly_score=float(result.scores[i]),
@@ -174,13 +183,18 @@ def _explained(model: "AnomalyModel", documents: list[dict[str, Any]]) -> list[F
     ]
 
 
+def _text(value: Any) -> str | None:
+    """A stored id as text, whatever type the producer wrote it with."""
+    return None if value is None else str(value)
+
+
 def _as_point(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """A stored transaction under the names a detect call uses."""
     return {
         "transactionId": doc.get("transactionId"),
         "date": doc.get(settings.TRANSACTION_DATE_FIELD),
         "userId": doc.get(settings.TRANSACTION_USER_FIELD),
-        "productId": doc.get(settings.TRANSACTION_PRODUCT_FIELD),
+        "productId": _text(doc.get(settings.TRANSACTION_PRODUCT_FIELD)),
         AMOUNT: doc.get(settings.TRANSACTION_AMOUNT_FIELD),
         QUANTITY: doc.get(settings.TRANSACTION_QUANTITY_FIELD),
     }
@@ -204,6 +218,10 @@ def _score_points(model: "AnomalyModel", points: list[dict[str, Any]]) -> list[A
         )
         for i, point in enumerate(points)
     ]
+
+
+def _score_stored(model: "AnomalyModel", documents: list[dict[str, Any]]) -> "Scored":
+    return model.score(read_points(documents))
 
 
 def _scorable(point: dict[str, Any]) -> bool:

@@ -10,13 +10,14 @@ so one wildly wrong feature could not outweigh three ordinary ones. There the su
 growing by one per interquartile range beyond that extreme: an exponential tail, whose only
 scale is the feature's own spread."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 # A constant feature (one price for every sale of a product) still has a scale: every feature
 # is on a log scale, so 0.01 is a 1 % change.
 _MIN_SPREAD = 0.01
+_MAX_BEYOND = 1e6  # keeps a score finite (and JSON) however absurd the value
 
 
 @dataclass
@@ -26,7 +27,7 @@ class EmpiricalTails:
 
     sorted_columns: list[np.ndarray]
     median_surprise: np.ndarray
-    spreads: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    spreads: np.ndarray
 
     @classmethod
     def fit(cls, values: np.ndarray) -> "EmpiricalTails":
@@ -68,7 +69,8 @@ class EmpiricalTails:
             if len(column):
                 x = values[:, j]
                 out[:, j] = np.maximum(np.maximum(x - column[-1], column[0] - x), 0.0)
-        beyond: np.ndarray = np.nan_to_num(out / self.spreads, nan=0.0)
+        beyond: np.ndarray = np.nan_to_num(out / self.spreads, nan=0.0, posinf=_MAX_BEYOND)
+        beyond = np.minimum(beyond, _MAX_BEYOND)
         return beyond
 
     def quantiles(self, q: float) -> np.ndarray:

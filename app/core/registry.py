@@ -107,6 +107,7 @@ class ModelRegistry:
         self._clock = clock
         self._slots: dict[ModelName, _Slot] = {}
         self._loaded = False
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         database.on_connect(self._on_database_back)
 
@@ -161,6 +162,7 @@ class ModelRegistry:
         Waits at most STOP_SECONDS: a cancel that lands while the driver awaits MongoDB can be
         lost, and the training would then go on to its end; the runner refuses new fits once
         stopped, and closing the database client (next, in the lifespan) ends the read."""
+        self._stopping = True
         tasks = [*self._tasks, *(s.task for s in self._slots.values() if s.task is not None)]
         for task in tasks:
             task.cancel()
@@ -267,7 +269,7 @@ class ModelRegistry:
 
     def _on_database_back(self) -> None:
         """Called when MongoDB becomes reachable: trains what could not be trained without it."""
-        if self._loaded:
+        if self._loaded and not self._stopping:
             self._spawn(self._train_missing(), "models-train-missing")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:

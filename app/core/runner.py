@@ -29,6 +29,12 @@ class WorkerDied(ServiceError):
     status_code = 503
 
 
+class ServiceStopping(ServiceError):
+    """A fit asked for while the service shuts down."""
+
+    status_code = 503
+
+
 def run_fit(target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
     """In the worker: calls `module:function` with the arguments; returns its result and the
     seconds it took."""
@@ -48,7 +54,7 @@ class FitRunner:
 
     def _running_executor(self) -> ProcessPoolExecutor:
         if self._stopped:
-            raise ServiceError("The service is stopping; the model was not fitted.")
+            raise ServiceStopping("The service is stopping; the model was not fitted.")
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=1, env=_WORKER_ENV)
         return self._executor

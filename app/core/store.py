@@ -15,7 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the capability layout, ECOD and the backtested forecast
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 

@@ -12,6 +12,10 @@ from app.forecast.service import ForecastService
 
 ServiceDep = Annotated[ForecastService, Depends(from_state("forecast", ForecastService))]
 router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
+Level = Annotated[
+    int,
+    Query(ge=50, le=99, description="Coverage of the intervals, in % (50..99).", examples=[80]),
+]
 Horizon = Annotated[
     int | None,
     Query(
@@ -29,9 +33,12 @@ Horizon = Annotated[
     response_model=ForecastResponse,
     responses=ERROR_RESPONSES,
 )
-async def predict(service: ServiceDep, horizon: Horizon = None) -> ForecastResponse:
-    """Each forecast day feeds the lags and rolling windows of the next (recursive forecast)."""
-    return await service.predict(horizon)
+async def predict(
+    service: ServiceDep, horizon: Horizon = None, level: Level = 80
+) -> ForecastResponse:
+    """The served method's daily forecast with `level` % intervals calibrated on its backtest
+    errors (conformal), and its backtest MASE."""
+    return await service.predict(horizon, level)
 
 
 @router.get("/status", summary="Forecasting model status", response_model=ForecastStatus)

@@ -1,123 +1,143 @@
-"""Daily sales forecasting: a regressor over calendar, lag and rolling features, rolled forward
-recursively so that each predicted day feeds the features of the next."""
+"""Daily sales forecasting: the configured method, backtested at every training against every
+candidate, with prediction intervals calibrated on its own backtest errors.
+
+The intervals are split-conformal: for a forecast `w` weeks ahead, the band is the point
+forecast plus the (1 - level) / 2 and (1 + level) / 2 quantiles of the backtest's signed errors
+at that many weeks ahead; no distribution is assumed. Sales are never negative: the band is
+clipped at zero."""
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import LinearRegression
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from app.config import MAX_FORECAST_HORIZON as MAX_HORIZON
 from app.errors import NotEnoughData
-from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features
+from app.forecast import backtest
+from app.forecast.candidates import (
+    FITTERS,
+    MIN_DAYS,
+    WEEK,
+    CandidateName,
+    Fitted,
+    Median,
+    Recursive,
+    fit,
+)
+from app.forecast.features import FEATURE_NAMES
 
-ForecastModelType = Literal["RandomForestRegressor", "LinearRegression"]
-MIN_TRAINING_DAYS = 2 * WARM_UP_DAYS
-HOLDOUT_SHARE = 0.2
+ForecastModelType = CandidateName
+MIN_TRAINING_DAYS = MIN_DAYS["RandomForestRegressor"]
+FALLBACK: CandidateName = "weekday_mean_28"  # served when the history is too short
 
 
 @dataclass
 class ForecastModel:
-    """A fitted regressor with the feature list it was trained on and the tail of history that
-    the next forecast starts from."""
+    """The fitted method, the day its history ends, and its backtest."""
 
-    estimator: RandomForestRegressor | LinearRegression
-    model_type: ForecastModelType
-    feature_names: list[str]
-    history: pd.Series
-    origin: pd.Timestamp
+    model_type: ForecastModelType  # as configured
+    served: CandidateName  # what is served: the configured method, or the fallback
+    fitted: Fitted
+    last_day: pd.Timestamp
+    errors_by_week: list[np.ndarray]
+    backtest: dict[str, dict[str, float]]
+    note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
-    _rolled: dict[pd.Timestamp, pd.Series] = field(default_factory=dict, repr=False, compare=False)
+    _rolled: dict[pd.Timestamp, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
         """Cached forecasts are not part of the saved model."""
         return {**self.__dict__, "_rolled": {}}
 
     @property
-    def last_day(self) -> pd.Timestamp:
-        return self.history.index[-1]
+    def feature_names(self) -> list[str]:
+        return list(FEATURE_NAMES) if isinstance(self.fitted, Recursive | Median) else []
 
-    def forecast(self, first_day: pd.Timestamp, horizon: int) -> pd.Series:
-        """Sales of `horizon` (1..MAX_HORIZON) days from `first_day`. Days between the end of
-        history and `first_day` are forecast too, recursively, but not returned. A step does not
-        depend on the horizon, so the longest forecast from a day is computed once and sliced."""
+    def forecast(self, first_day: pd.Timestamp, horizon: int, level: int = 80) -> pd.DataFrame:
+        """Sales of `horizon` (1..MAX_HORIZON) days from `first_day`, with the `level` % band
+        (`lower`, `upper`). Days between the end of history and `first_day` are forecast too,
+        but not returned; the longest forecast from a day is computed once and sliced."""
         if not 1 <= horizon <= MAX_HORIZON:
             raise ValueError(f"horizon must be within 1..{MAX_HORIZON}, got {horizon}")
         if first_day <= self.last_day:
             raise ValueError(f"first_day {first_day.date()} is inside the known history")
+        gap = (first_day - self.last_day).days - 1
         rolled = self._rolled.get(first_day)
         if rolled is None:
-            steps = (first_day - self.last_day).days - 1 + MAX_HORIZON
-            rolled = self._roll_forward(steps).iloc[-MAX_HORIZON:]
+            rolled = np.maximum(self.fitted.predict(gap + MAX_HORIZON)[gap:], 0.0)
             self._rolled = {first_day: rolled}
-        return rolled.iloc[:horizon]
+        point = rolled[:horizon]
+        steps_ahead = np.arange(gap, gap + horizon)
+        low, high = self._band(steps_ahead, level)
+        index = pd.date_range(first_day, periods=horizon, freq="D")
+        return pd.DataFrame(
+            {
+                "predicted": point,
+                "lower": np.maximum(point + low, 0.0),
+                "upper": np.maximum(point + high, 0.0),
+            },
+            index=index,
+        )
 
-    def _roll_forward(self, steps: int) -> pd.Series:
-        values = list(self.history.to_numpy()[-(WARM_UP_DAYS + 1) :])
-        day = self.last_day
-        predicted: dict[pd.Timestamp, float] = {}
-        for _ in range(steps):
-            day = day + pd.Timedelta(days=1)
-            values.append(np.nan)
-            dates = pd.date_range(end=day, periods=len(values), freq="D")
-            row = make_features(np.asarray(values), dates, self.origin).iloc[[-1]]
-            value = max(0.0, float(self.estimator.predict(row[self.feature_names])[0]))
-            values[-1] = value
-            values.pop(0)
-            predicted[day] = value
-        return pd.Series(predicted, name="predicted_sales")
-
-
-def _new_estimator(model_type: ForecastModelType) -> RandomForestRegressor | LinearRegression:
-    if model_type == "RandomForestRegressor":
-        return RandomForestRegressor(n_estimators=100, random_state=42, n_jobs=1)
-    return LinearRegression()
-
-
-def _fit(series: pd.Series, model_type: ForecastModelType, origin: pd.Timestamp) -> ForecastModel:
-    features = make_features(series.to_numpy(), series.index, origin).iloc[WARM_UP_DAYS:]
-    target = series.iloc[WARM_UP_DAYS:]
-    estimator = _new_estimator(model_type).fit(features, target)
-    return ForecastModel(
-        estimator=estimator,
-        model_type=model_type,
-        feature_names=list(FEATURE_NAMES),
-        history=series.iloc[-(WARM_UP_DAYS + 1) :].copy(),
-        origin=origin,
-    )
+    def _band(self, steps_ahead: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The error quantiles of each day's week ahead (the last week measured serves beyond);
+        none when no backtest could be run (too short a history: see `note`)."""
+        if not self.errors_by_week:
+            return np.zeros(len(steps_ahead)), np.zeros(len(steps_ahead))
+        weeks = np.minimum(steps_ahead // WEEK, len(self.errors_by_week) - 1)
+        alpha = (1 - level / 100) / 2
+        low = np.array([_quantile(errors, alpha) for errors in self.errors_by_week])
+        high = np.array([_quantile(errors, 1 - alpha) for errors in self.errors_by_week])
+        return low[weeks], high[weeks]
 
 
-def _holdout_metrics(series: pd.Series, model_type: ForecastModelType) -> dict[str, float]:
-    """Scores a recursive forecast of the last days against what happened, next to a seasonal
-    naive baseline (each day equals the same weekday a week before the holdout)."""
-    holdout = max(7, int(len(series) * HOLDOUT_SHARE))
-    train, actual = series.iloc[:-holdout], series.iloc[-holdout:]
-    model = _fit(train, model_type, series.index[0])
-    predicted = model._roll_forward(holdout).to_numpy()
-    last_week = train.to_numpy()[-7:]
-    naive = np.resize(last_week, holdout)
-    truth = actual.to_numpy()
-    return {
-        "mae": float(mean_absolute_error(truth, predicted)),
-        "rmse": float(np.sqrt(mean_squared_error(truth, predicted))),
-        "r2_score": float(r2_score(truth, predicted)),
-        "baseline_seasonal_naive_mae": float(mean_absolute_error(truth, naive)),
-        "holdout_days": float(holdout),
-    }
+def _quantile(sorted_errors: np.ndarray, q: float) -> float:
+    """The conformal quantile: with n errors, the ceil((n + 1) q)-th smallest (clamped)."""
+    n = len(sorted_errors)
+    if n == 0:
+        return 0.0
+    rank = int(np.ceil((n + 1) * q)) - 1
+    return float(sorted_errors[min(max(rank, 0), n - 1)])
 
 
 def train_forecaster(series: pd.Series, model_type: ForecastModelType) -> ForecastModel:
-    """Fits on a dense daily series (index: consecutive days, values: sales)."""
-    if len(series) < MIN_TRAINING_DAYS or not (series > 0).any():
+    """Backtests every candidate on a dense daily series (index: consecutive days, values:
+    sales), then fits the configured one, or a simpler one when the history is too short."""
+    if len(series) < WEEK or not (series > 0).any():
         raise NotEnoughData(
-            f"Forecasting needs at least {MIN_TRAINING_DAYS} days of sales history; "
-            f"found {len(series)} days with total sales {float(series.sum()):.2f}. "
-            "Load transactions or raise DATA_COLLECTION_DAYS."
+            f"Forecasting needs at least {MIN_TRAINING_DAYS} days of sales history; found "
+            f"{len(series)} days with total sales {float(series.sum()):.2f}. Load transactions "
+            "or raise DATA_COLLECTION_DAYS."
         )
-    metrics = _holdout_metrics(series, model_type)
-    model = _fit(series, model_type, series.index[0])
-    model.metrics = {**metrics, "training_days": float(len(series))}
+    served, note = model_type, None
+    if len(series) < MIN_DAYS[model_type] + backtest.HORIZON:
+        served = FALLBACK
+        note = (
+            f"Only {len(series)} days of history: {model_type} needs "
+            f"{MIN_DAYS[model_type] + backtest.HORIZON} to be fitted and backtested, so the "
+            f"{FALLBACK} forecast is served."
+        )
+        if len(series) < WEEK + backtest.HORIZON:
+            note += " Too short to backtest: the forecast has no interval yet."
+    names: list[CandidateName] = [*FITTERS, "ensemble"]
+    tested = backtest.run(series, names)
+    table = tested.table()
+    if served not in table:
+        tested = backtest.run(series, [served])
+        table = {**table, **tested.table()}
+    model = ForecastModel(
+        model_type=model_type,
+        served=served,
+        fitted=fit(served, series),
+        last_day=series.index[-1],
+        errors_by_week=tested.errors_by_week(served) if served in tested.errors else [],
+        backtest=table,
+        note=note,
+    )
+    naive = table.get("seasonal_naive", {})
+    model.metrics = {
+        **table.get(served, {}),
+        **{f"seasonal_naive_{k}": v for k, v in naive.items() if k.startswith("mase")},
+        "training_days": float(len(series)),
+    }
     return model

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from app.core.capability import ModelService
 from app.core.registry import TrainingData
 from app.forecast.queries import daily_sales
-from app.forecast.schemas import ForecastPoint, ForecastResponse, ForecastStatus
+from app.forecast.schemas import BacktestMase, ForecastPoint, ForecastResponse, ForecastStatus
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
     from app.forecast.model import ForecastModel
@@ -29,7 +29,7 @@ class ForecastService(ModelService):
         series = await daily_sales(self._db, self._settings, start, end)
         return TrainingData((series, self._settings.FORECAST_MODEL_TYPE), len(series), start, end)
 
-    async def predict(self, horizon: int | None) -> ForecastResponse:
+    async def predict(self, horizon: int | None, level: int) -> ForecastResponse:
         """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""
         import pandas as pd  # loaded with the model already
 
@@ -37,20 +37,37 @@ class ForecastService(ModelService):
         model = cast("ForecastModel", self._registry.live("forecast"))
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
-        predicted = await asyncio.to_thread(model.forecast, first_day, days)
+        predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
+        described = self._registry.describe("forecast")
+        message = (
+            f"Sales forecast for the next {days} days, from {first_day.date()}, based on sales "
+            f"up to {model.last_day.date()}, with {level} % intervals."
+        )
         return ForecastResponse(
-            message=f"Sales forecast for the next {days} days, from "
-            f"{first_day.date()}, based on sales up to {model.last_day.date()}.",
+            message=f"{message} {model.note}" if model.note else message,
             forecast=[
-                ForecastPoint(date=day.date(), predicted_sales=round(float(value), 2))
-                for day, value in predicted.items()
+                ForecastPoint(
+                    date=day.date(),
+                    predicted_sales=round(float(row.predicted), 2),
+                    lower=round(float(row.lower), 2),
+                    upper=round(float(row.upper), 2),
+                )
+                for day, row in predicted.iterrows()
             ],
-            model_type=model.model_type,
+            level=level,
+            model_type=model.served,
+            model_version=described.last_retrain_time,
+            backtest_mase=BacktestMase(
+                h7=model.metrics.get("mase_h7"), h28=model.metrics.get("mase_h28")
+            ),
             history_end=model.last_day.date(),
         )
 
     def status(self) -> ForecastStatus:
+        model = cast("ForecastModel | None", self._registry.live_or_none("forecast"))
         return ForecastStatus(
             **self._registry.describe("forecast").model_dump(),
             forecast_horizon_default=self._settings.FORECAST_HORIZON,
+            served=model.served if model is not None else None,
+            backtest=model.backtest if model is not None else {},
         )

@@ -210,3 +210,22 @@ async def test_recent_refuses_a_bad_window(client: httpx.AsyncClient) -> None:
     assert too_many.json()["detail"] == (
         "Query parameter 'days': at most 90 days (ANOMALY_RECENT_MAX_DAYS) can be scored, got 91."
     )
+
+
+async def test_values_at_a_floats_limits_still_get_numbers(
+    client: httpx.AsyncClient, documents: dict
+) -> None:
+    product = documents["products"][0]["productId"]
+    points = [
+        {"totalAmount": 1e308, "quantity": 0.1},
+        {"totalAmount": 1e-322, "quantity": 1, "productId": product},
+        {"totalAmount": 0, "quantity": 0, "productId": product},
+    ]
+
+    response = await client.post("/api/v1/anomaly/detect", json={"data_points": points})
+
+    assert response.status_code == 200
+    for result in response.json():
+        assert isinstance(result["anomaly_score"], float)
+        assert all(isinstance(r["value"], float) for r in result["explanation"])
+    assert response.json()[0]["is_anomaly"] is True

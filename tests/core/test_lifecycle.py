@@ -191,7 +191,7 @@ async def test_saved_models_are_reused_and_a_corrupt_one_is_retrained(
     assert after["anomaly"]["last_retrain_time"] == before["anomaly"]["last_retrain_time"]
     assert after["recommend"]["last_retrain_time"] == before["recommend"]["last_retrain_time"]
     assert after["forecast"]["last_retrain_time"] > before["forecast"]["last_retrain_time"]
-    reloaded = ArtifactStore(settings.MODEL_SAVE_PATH).load("forecast", "RandomForestRegressor")
+    reloaded = ArtifactStore(settings.MODEL_SAVE_PATH).load("forecast", "ensemble")
     assert reloaded is not None
 
 

@@ -58,7 +58,42 @@ async def test_status_reports_model_and_metrics(client: httpx.AsyncClient) -> No
 
     assert body["is_trained"] is True
     assert body["state"] == "trained"
-    assert body["model_type"] == "RandomForestRegressor"
-    assert {"mae", "rmse", "r2_score", "baseline_seasonal_naive_mae"} <= set(body["metrics"])
+    assert body["model_type"] == "ensemble"
+    assert body["served"] == "ensemble"
+    assert {"mase_h7", "mase_h28", "seasonal_naive_mase_h28", "wape_h28"} <= set(body["metrics"])
+    assert {"seasonal_naive", "weekday_mean_28", "RandomForestRegressor", "ensemble"} <= set(
+        body["backtest"]
+    )
+    assert body["backtest"]["seasonal_naive"]["origins"] > 0
     assert datetime.fromisoformat(body["last_retrain_time"]) >= NOW
     assert body["forecast_horizon_default"] == 7
+
+
+async def test_predict_gives_intervals_at_the_asked_level(client: httpx.AsyncClient) -> None:
+    default = (await client.get("/api/v1/forecast/predict")).json()
+    wide = (await client.get("/api/v1/forecast/predict", params={"level": 95})).json()
+
+    assert default["level"] == 80
+    assert wide["level"] == 95
+    assert default["model_type"] == "ensemble"
+    assert datetime.fromisoformat(default["model_version"]) >= NOW
+    assert default["backtest_mase"]["h7"] > 0
+    for point, wider in zip(default["forecast"], wide["forecast"], strict=True):
+        assert 0 <= point["lower"] <= point["predicted_sales"] <= point["upper"]
+        assert wider["upper"] - wider["lower"] >= point["upper"] - point["lower"]
+
+
+@pytest.mark.parametrize(
+    ("level", "detail"),
+    [
+        ("49", "Query parameter 'level': Input should be greater than or equal to 50 (got '49')."),
+        ("100", "Query parameter 'level': Input should be less than or equal to 99 (got '100')."),
+    ],
+)
+async def test_predict_rejects_a_level_outside_50_to_99(
+    client: httpx.AsyncClient, level: str, detail: str
+) -> None:
+    response = await client.get("/api/v1/forecast/predict", params={"level": level})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == detail

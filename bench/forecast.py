@@ -1,0 +1,205 @@
+"""Benchmark of the forecasting candidates and the served model, out of sample.
+
+    python -m bench.forecast [--seeds 1 2 3] [--no-journey]
+
+For each daily sales series (demo data of several seeds; The Complete Journey's total and its
+three largest departments), at four cutoffs 14 days apart ending 28 days before the series'
+end, with 90 days of history (and a longer one where the data has it): every candidate is
+fitted on the history and forecasts the 28 days after the cutoff; reported are MASE at 7 and
+28 days (scaled by the history's seasonal-naive error) and the share of actual days inside each
+candidate's 80 % band (calibrated, as in the service, on the history's own backtest), averaged
+over the cutoffs. Holiday cutoffs (Thanksgiving to New Year in the window) are reported apart.
+"""
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.dev.demo.generator import DemoDataSpec, generate
+from app.forecast import backtest
+from app.forecast.candidates import FITTERS, CandidateName, fit
+from app.forecast.model import ForecastModel
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES: list[CandidateName] = [*FITTERS, "ensemble"]
+TEST_DAYS = 28
+CUTOFFS = 8
+SPACING = 14
+NON_SALES = {"failed", "returned"}
+
+
+def demo_series(seed: int, days: int) -> pd.Series:
+    spec = DemoDataSpec(
+        days=days,
+        transactions=days * 400,
+        users=3_000,
+        products=500,
+        seed=seed,
+        end=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    _, _, transactions = generate(spec)
+    frame = pd.DataFrame(
+        {
+            "day": [t["transactionDate"].date() for t in transactions],
+            "sales": [t["totalPrice"] for t in transactions],
+            "status": [t["status"] for t in transactions],
+        }
+    )
+    return _dense(frame[~frame["status"].isin(NON_SALES)])
+
+
+def _dense(frame: pd.DataFrame) -> pd.Series:
+    daily = frame.groupby("day")["sales"].sum()
+    daily.index = pd.DatetimeIndex(daily.index)
+    days = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
+    return daily.reindex(days, fill_value=0.0)
+
+
+JOURNEY_LAST_FULL_DAY = pd.Timestamp("2017-12-31")  # in the data's own calendar
+
+
+def journey_series() -> dict[str, pd.Series]:
+    """Total daily sales and the three largest departments; the last, partial day dropped."""
+    from bench.datasets.complete_journey import load
+
+    shop = load()
+    t = shop.transactions.merge(shop.products[["productId", "category"]], on="productId")
+    frame = pd.DataFrame(
+        {"day": t["transactionDate"].dt.date, "sales": t["totalPrice"], "category": t["category"]}
+    )
+    out = {"Complete Journey total": _dense(frame).iloc[:-1]}
+    for category in frame.groupby("category")["sales"].sum().nlargest(3).index:
+        out[f"Complete Journey {category}"] = _dense(frame[frame["category"] == category]).iloc[:-1]
+    return out
+
+
+def _holiday(start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether [start, end) touches Thanksgiving to New Year's Day (US), the year's swing."""
+    for year in {start.year, end.year}:
+        november = pd.Timestamp(year=year, month=11, day=1)
+        thanksgiving = november + pd.Timedelta(days=(3 - november.day_of_week) % 7 + 21)
+        if start < pd.Timestamp(year=year + 1, month=1, day=2) and end > thanksgiving:
+            return True
+    return False
+
+
+def evaluate(series: pd.Series, history_days: int, shift: pd.Timedelta) -> list[dict[str, Any]]:
+    """One row per cutoff: MASE h7/h28 and 80 % coverage of every candidate. `shift` takes the
+    series' dates back to their own calendar, where the holidays are."""
+    rows = []
+    for k in range(CUTOFFS):
+        cut = len(series) - TEST_DAYS - SPACING * k
+        if cut - history_days < 0:
+            break
+        history = series.iloc[cut - history_days : cut]
+        actual = series.to_numpy()[cut : cut + TEST_DAYS]
+        scale = _scale(history)
+        tested = backtest.run(history, NAMES)
+        row: dict[str, Any] = {
+            "cutoff": str(series.index[cut].date()),
+            "holiday": _holiday(
+                series.index[cut] - shift, series.index[cut] - shift + pd.Timedelta(days=TEST_DAYS)
+            ),
+        }
+        for name in NAMES:
+            if name not in tested.errors:
+                continue
+            model = ForecastModel(
+                model_type=name,
+                served=name,
+                fitted=fit(name, history),
+                last_day=history.index[-1],
+                errors_by_week=tested.errors_by_week(name),
+                backtest={},
+            )
+            forecast = model.forecast(history.index[-1] + pd.Timedelta(days=1), TEST_DAYS, 80)
+            error = np.abs(actual - forecast["predicted"].to_numpy())
+            inside = (actual >= forecast["lower"].to_numpy()) & (
+                actual <= forecast["upper"].to_numpy()
+            )
+            row[name] = {
+                "mase_h7": float(error[:7].mean() / scale),
+                "mase_h28": float(error.mean() / scale),
+                "coverage80": float(inside.mean()),
+            }
+        rows.append(row)
+    return rows
+
+
+WEEK_LAG = 7
+
+
+def _scale(history: pd.Series) -> float:
+    values = history.to_numpy()
+    return float(np.abs(values[WEEK_LAG:] - values[:-WEEK_LAG]).mean()) or 1.0
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        for name in NAMES:
+            for metric, value in row.get(name, {}).items():
+                sums[name][metric].append(value)
+    return {
+        name: {metric: float(np.mean(values)) for metric, values in metrics.items()}
+        for name, metrics in sums.items()
+    }
+
+
+def _print(title: str, all_rows: list[dict[str, Any]]) -> None:
+    for label, rows in (
+        ("", [r for r in all_rows if not r["holiday"]]),
+        (", holiday cutoffs", [r for r in all_rows if r["holiday"]]),
+    ):
+        _print_table(title + label, rows)
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    summary = _summary(rows)
+    print(f"\n#### {title}: {len(rows)} cutoffs ({rows[-1]['cutoff']} to {rows[0]['cutoff']})")
+    print("| candidate | MASE h7 | MASE h28 | 80 % coverage |")
+    print("|---|---|---|---|")
+    for name, m in summary.items():
+        print(f"| {name} | {m['mase_h7']:.3f} | {m['mase_h28']:.3f} | {m['coverage80']:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--no-journey", action="store_true")
+    args = parser.parse_args()
+    series: dict[str, pd.Series] = {}
+    for seed in args.seeds:
+        series[f"demo seed {seed}, 400 days"] = demo_series(seed, 400)
+    if not args.no_journey:
+        series.update(journey_series())
+    out: dict[str, Any] = {}
+    for name, values in series.items():
+        for history_days in (90, 300):
+            started = time.perf_counter()
+            shift = (
+                values.index[-1] - JOURNEY_LAST_FULL_DAY
+                if name.startswith("Complete Journey")
+                else pd.Timedelta(0)
+            )
+            rows = evaluate(values, history_days, shift)
+            title = f"{name}, {history_days}-day histories"
+            out[title] = rows
+            _print(title, rows)
+            print(f"({time.perf_counter() - started:.0f} s)")
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "forecast.json").write_text(json.dumps(out, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
