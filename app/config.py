@@ -10,6 +10,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
 MAX_FORECAST_HORIZON = 30
+# The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
+ForecastMethod = Literal[
+    "ensemble",
+    "seasonal_naive",
+    "weekday_mean_28",
+    "weekday_mean_90",
+    "RandomForestRegressor",
+    "LinearRegression",
+]
 
 
 class Settings(BaseSettings):
@@ -65,14 +74,7 @@ class Settings(BaseSettings):
     )
     DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
-    FORECAST_MODEL_TYPE: Literal[
-        "ensemble",
-        "seasonal_naive",
-        "weekday_mean_28",
-        "weekday_mean_90",
-        "RandomForestRegressor",
-        "LinearRegression",
-    ] = "ensemble"
+    FORECAST_MODEL_TYPE: ForecastMethod = "ensemble"
     ANOMALY_THRESHOLD: float = Field(
         0.02,
         gt=0,

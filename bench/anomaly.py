@@ -46,6 +46,7 @@ from app.anomaly.model import (
     train_anomaly_detector,
 )
 from app.dev.demo.generator import DemoDataSpec, generate, is_anomalous
+from bench.serving import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("quantity", "price_high", "price_low", "unseen_product")
@@ -367,9 +368,7 @@ def main() -> None:
     print("\n### In-process speed")
     for name, value in speed.items():
         print(f"- {name}: {value:,.1f}")
-    results_dir = ROOT / "bench" / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "anomaly.json").write_text(json.dumps(out, indent=2, default=float))
+    save_results("anomaly", out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ over the cutoffs. Holiday cutoffs (Thanksgiving to New Year in the window) are r
 """
 
 import argparse
-import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from app.dev.demo.generator import DemoDataSpec, generate
 from app.forecast import backtest
 from app.forecast.candidates import FITTERS, CandidateName, fit
 from app.forecast.model import ForecastModel
+from bench.serving import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES: list[CandidateName] = [*FITTERS, "ensemble"]
@@ -196,9 +196,7 @@ def main() -> None:
             out[title] = rows
             _print(title, rows)
             print(f"({time.perf_counter() - started:.0f} s)")
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "forecast.json").write_text(json.dumps(out, indent=2, default=float))
+    save_results("forecast", out)
 
 
 if __name__ == "__main__":

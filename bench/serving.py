@@ -1,6 +1,7 @@
 """What the service benchmarks share: the service as a child process, and latency figures taken
 while it works."""
 
+import json
 import os
 import socket
 import statistics
@@ -17,6 +18,15 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def save_results(name: str, results: dict[str, Any]) -> Path:
+    """Writes a benchmark's figures to bench/results/<name>.json; returns the path."""
+    directory = ROOT / "bench" / "results"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, default=float))
+    return path
 
 
 def free_port() -> int:

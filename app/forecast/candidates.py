@@ -18,16 +18,10 @@ import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
+from app.config import ForecastMethod
 from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features
 
-CandidateName = Literal[
-    "ensemble",
-    "seasonal_naive",
-    "weekday_mean_28",
-    "weekday_mean_90",
-    "RandomForestRegressor",
-    "LinearRegression",
-]
+CandidateName = ForecastMethod
 ENSEMBLE_MEMBERS: tuple[CandidateName, ...] = (
     "seasonal_naive",
     "weekday_mean_28",

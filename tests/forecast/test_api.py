@@ -32,25 +32,44 @@ async def test_predict_defaults_to_seven_days_and_reaches_thirty(
 
 
 @pytest.mark.parametrize(
-    ("horizon", "detail"),
+    ("parameter", "value", "detail"),
     [
-        ("0", "Query parameter 'horizon': Input should be greater than or equal to 1 (got '0')."),
-        ("31", "Query parameter 'horizon': Input should be less than or equal to 30 (got '31')."),
         (
+            "horizon",
+            "0",
+            "Query parameter 'horizon': Input should be greater than or equal to 1 (got '0').",
+        ),
+        (
+            "horizon",
+            "31",
+            "Query parameter 'horizon': Input should be less than or equal to 30 (got '31').",
+        ),
+        (
+            "level",
+            "49",
+            "Query parameter 'level': Input should be greater than or equal to 50 (got '49').",
+        ),
+        (
+            "level",
+            "100",
+            "Query parameter 'level': Input should be less than or equal to 99 (got '100').",
+        ),
+        (
+            "horizon",
             "abc",
             "Query parameter 'horizon': Input should be a valid integer, unable to parse string "
             "as an integer (got 'abc').",
         ),
     ],
 )
-async def test_predict_rejects_bad_horizon(
-    client: httpx.AsyncClient, horizon: str, detail: str
+async def test_predict_rejects_a_bad_horizon_or_level(
+    client: httpx.AsyncClient, parameter: str, value: str, detail: str
 ) -> None:
-    response = await client.get("/api/v1/forecast/predict", params={"horizon": horizon})
+    response = await client.get("/api/v1/forecast/predict", params={parameter: value})
 
     assert response.status_code == 422
     assert response.json()["detail"] == detail
-    assert response.json()["errors"][0]["loc"] == ["query", "horizon"]
+    assert response.json()["errors"][0]["loc"] == ["query", parameter]
 
 
 async def test_status_reports_model_and_metrics(client: httpx.AsyncClient) -> None:
@@ -81,19 +100,3 @@ async def test_predict_gives_intervals_at_the_asked_level(client: httpx.AsyncCli
     for point, wider in zip(default["forecast"], wide["forecast"], strict=True):
         assert 0 <= point["lower"] <= point["predicted_sales"] <= point["upper"]
         assert wider["upper"] - wider["lower"] >= point["upper"] - point["lower"]
-
-
-@pytest.mark.parametrize(
-    ("level", "detail"),
-    [
-        ("49", "Query parameter 'level': Input should be greater than or equal to 50 (got '49')."),
-        ("100", "Query parameter 'level': Input should be less than or equal to 99 (got '100')."),
-    ],
-)
-async def test_predict_rejects_a_level_outside_50_to_99(
-    client: httpx.AsyncClient, level: str, detail: str
-) -> None:
-    response = await client.get("/api/v1/forecast/predict", params={"level": level})
-
-    assert response.status_code == 422
-    assert response.json()["detail"] == detail
