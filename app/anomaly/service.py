@@ -44,9 +44,9 @@ class AnomalyService(ModelService):
     MODEL_TYPE_SETTING = "ANOMALY_MODEL_TYPE"
 
     async def read(self, now: datetime) -> TrainingData:
-        """A sample of the window's transactions (every status: a failed absurd order is what
-        the model must learn to call unusual, not to ignore), each product's median unit
-        price in the window, and the catalogue's prices."""
+        """A sample of the window's transactions of every status (clients score orders whatever
+        their status), each product's median unit price and quantity in the window, and the
+        catalogue's prices; sampled documents without a usable amount or quantity are dropped."""
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         sample, typical, catalogue = await asyncio.gather(
