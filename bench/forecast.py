@@ -3,7 +3,7 @@
     python -m bench.forecast [--seeds 1 2 3] [--no-journey]
 
 For each daily sales series (demo data of several seeds; The Complete Journey's total and its
-three largest departments), at four cutoffs 14 days apart ending 28 days before the series'
+three largest departments), at eight cutoffs 14 days apart, the last 28 days before the series'
 end, with 90 days of history (and a longer one where the data has it): every candidate is
 fitted on the history and forecasts the 28 days after the cutoff; reported are MASE at 7 and
 28 days (scaled by the history's seasonal-naive error) and the share of actual days inside each
@@ -82,7 +82,7 @@ def journey_series() -> dict[str, pd.Series]:
 
 def _holiday(start: pd.Timestamp, end: pd.Timestamp) -> bool:
     """Whether [start, end) touches Thanksgiving to New Year's Day (US), the year's swing."""
-    for year in {start.year, end.year}:
+    for year in {start.year - 1, start.year, end.year}:
         november = pd.Timestamp(year=year, month=11, day=1)
         thanksgiving = november + pd.Timedelta(days=(3 - november.day_of_week) % 7 + 21)
         if start < pd.Timestamp(year=year + 1, month=1, day=2) and end > thanksgiving:

@@ -6,6 +6,7 @@ every origin's forecast is checked against HORIZON actual days. MASE divides a c
 absolute error by the in-sample mean absolute error of the seasonal naive forecast (same weekday a
 week before) on that origin's training days: below 1 beats "the same day last week"."""
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,12 +47,12 @@ class Backtest:
         return out
 
     def errors_by_week(self, name: CandidateName) -> list[np.ndarray]:
-        """The sorted signed errors of each week ahead (days 1-7, 8-14, ...), for intervals."""
+        """The sorted signed errors of each week ahead (days 1-7, 8-14, ...), for intervals;
+        the days after the last whole week join it (days 22-30 of a 30-day horizon)."""
         errors = self.errors[name]
-        return [
-            np.sort(errors[:, start : start + WEEK].ravel())
-            for start in range(0, errors.shape[1], WEEK)
-        ]
+        weeks = max(errors.shape[1] // WEEK, 1)
+        starts = [k * WEEK for k in range(weeks)] + [errors.shape[1]]
+        return [np.sort(errors[:, start:end].ravel()) for start, end in itertools.pairwise(starts)]
 
 
 def _naive_scale(train: np.ndarray) -> float:

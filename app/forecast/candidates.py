@@ -46,7 +46,7 @@ class SeasonalNaive:
 
 @dataclass
 class WeekdayMean:
-    """`means[k]` is the mean of the weekday k days after the series' end, modulo 7."""
+    """`means[k]` is the mean of the weekday k + 1 days after the series' end, modulo 7."""
 
     means: np.ndarray
 

@@ -70,11 +70,13 @@ class ForecastModel:
         steps_ahead = np.arange(gap, gap + horizon)
         low, high = self._band(steps_ahead, level)
         index = pd.date_range(first_day, periods=horizon, freq="D")
+        # The band always holds the point forecast, even when every backtest error of a week
+        # had the same sign; sales are never negative.
         return pd.DataFrame(
             {
                 "predicted": point,
-                "lower": np.maximum(point + low, 0.0),
-                "upper": np.maximum(point + high, 0.0),
+                "lower": np.maximum(np.minimum(point + low, point), 0.0),
+                "upper": np.maximum(point + high, point),
             },
             index=index,
         )
@@ -92,33 +94,45 @@ class ForecastModel:
 
 
 def _quantile(sorted_errors: np.ndarray, q: float) -> float:
-    """The conformal quantile: with n errors, the ceil((n + 1) q)-th smallest (clamped)."""
+    """The split-conformal quantile of n sorted errors: for an upper end, the ceil((n + 1) q)-th
+    smallest; for a lower end, mirrored, the floor((n + 1) q)-th (minus infinity when there is
+    none: the band then reaches zero). Beyond the largest error, the largest serves."""
     n = len(sorted_errors)
     if n == 0:
         return 0.0
-    rank = int(np.ceil((n + 1) * q)) - 1
-    return float(sorted_errors[min(max(rank, 0), n - 1)])
+    if q < 0.5:
+        rank = int(np.floor((n + 1) * q))
+        return float(sorted_errors[rank - 1]) if rank >= 1 else -np.inf
+    rank = int(np.ceil((n + 1) * q))
+    return float(sorted_errors[min(rank, n) - 1])
 
 
 def train_forecaster(series: pd.Series, model_type: ForecastModelType) -> ForecastModel:
     """Backtests every candidate on a dense daily series (index: consecutive days, values:
     sales), then fits the configured one, or a simpler one when the history is too short."""
-    if len(series) < WEEK or not (series > 0).any():
+    series = series.where(np.isfinite(series), 0.0)  # an overflowing day sum is not a sale
+    if len(series) < WEEK:
+        raise NotEnoughData(
+            f"Forecasting needs at least {WEEK} days of history; found {len(series)}. Load "
+            "transactions or raise DATA_COLLECTION_DAYS."
+        )
+    if not (series > 0).any():
         raise NotEnoughData(
             f"Forecasting needs at least {MIN_TRAINING_DAYS} days of sales history; found "
             f"{len(series)} days with total sales {float(series.sum()):.2f}. Load transactions "
             "or raise DATA_COLLECTION_DAYS."
         )
     served, note = model_type, None
-    if len(series) < MIN_DAYS[model_type] + backtest.HORIZON:
+    needs = MIN_DAYS[model_type] + backtest.HORIZON
+    if len(series) < needs and MIN_DAYS[model_type] > MIN_DAYS[FALLBACK]:
         served = FALLBACK
         note = (
-            f"Only {len(series)} days of history: {model_type} needs "
-            f"{MIN_DAYS[model_type] + backtest.HORIZON} to be fitted and backtested, so the "
-            f"{FALLBACK} forecast is served."
+            f"Only {len(series)} days of history: {model_type} needs {needs} to be fitted and "
+            f"backtested, so the {FALLBACK} forecast is served."
         )
-        if len(series) < WEEK + backtest.HORIZON:
-            note += " Too short to backtest: the forecast has no interval yet."
+    if len(series) < MIN_DAYS[served] + backtest.HORIZON:
+        too_short = "Too short to backtest: the forecast has no interval yet."
+        note = f"{note} {too_short}" if note else too_short
     names: list[CandidateName] = [*FITTERS, "ensemble"]
     tested = backtest.run(series, names)
     table = tested.table()

@@ -37,8 +37,8 @@ class ForecastService(ModelService):
         model = cast("ForecastModel", self._registry.live("forecast"))
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
+        described = self._registry.describe("forecast")  # this model's, before any await
         predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
-        described = self._registry.describe("forecast")
         message = (
             f"Sales forecast for the next {days} days, from {first_day.date()}, based on sales "
             f"up to {model.last_day.date()}, with {level} % intervals."

@@ -124,7 +124,7 @@ def test_a_history_too_short_to_backtest_has_no_interval_and_says_so() -> None:
 
 
 def test_no_sales_or_less_than_a_week_is_refused() -> None:
-    with pytest.raises(NotEnoughData, match="at least 28 days"):
+    with pytest.raises(NotEnoughData, match="at least 7 days of history; found 5"):
         train_forecaster(weekly_series(5), "ensemble")
     with pytest.raises(NotEnoughData, match=r"total sales 0\.00"):
         train_forecaster(weekly_series(60) * 0, "ensemble")
