@@ -24,7 +24,6 @@ from app.anomaly.features import (
     Points,
     derive,
     read_points,
-    valid_number,
 )
 from app.anomaly.tails import EmpiricalTails
 from app.errors import NotEnoughData
@@ -89,10 +88,6 @@ class Scored:
     surprise: np.ndarray
     references: Looked
 
-    @property
-    def reference_sources(self) -> list[ReferenceSource | None]:
-        return self.references.price_sources
-
 
 @dataclass
 class AnomalyModel:
@@ -119,8 +114,7 @@ class AnomalyModel:
             total: np.ndarray = surprise.sum(axis=1)
             return total
         assert self.scaler is not None
-        imputed = np.where(np.isnan(features), 0.0, features)  # a missing ratio: usual price
-        forest: np.ndarray = -self.detector.score_samples(self.scaler.transform(imputed))
+        forest: np.ndarray = -self.detector.score_samples(self.scaler.transform(_imputed(features)))
         return forest
 
     def score(self, points: Points) -> Scored:
@@ -145,6 +139,12 @@ class AnomalyModel:
         )
 
 
+def _imputed(features: np.ndarray) -> np.ndarray:
+    """For the scikit-learn detectors, which take no NaN: a missing ratio is the usual one (0)."""
+    imputed: np.ndarray = np.where(np.isnan(features), 0.0, features)
+    return imputed
+
+
 def _detector(
     model_type: AnomalyModelType, features: np.ndarray, contamination: float, seed: int
 ) -> tuple[IsolationForest | OneClassSVM | None, MinMaxScaler | None]:
@@ -153,8 +153,8 @@ def _detector(
     rng = np.random.default_rng(seed)
     if model_type == "OneClassSVM" and len(features) > ONE_CLASS_SVM_MAX_ROWS:
         features = features[rng.choice(len(features), ONE_CLASS_SVM_MAX_ROWS, replace=False)]
-    scaler = MinMaxScaler().fit(np.where(np.isnan(features), 0.0, features))
-    scaled = scaler.transform(np.where(np.isnan(features), 0.0, features))
+    scaler = MinMaxScaler().fit(_imputed(features))
+    scaled = scaler.transform(_imputed(features))
     if model_type == "IsolationForest":
         forest = IsolationForest(n_estimators=100, contamination=contamination, random_state=seed)
         return forest.fit(scaled), scaler
@@ -221,16 +221,13 @@ def train_from_sample(
     model_type: AnomalyModelType,
     contamination: float,
 ) -> AnomalyModel:
-    """In the worker process: sampled documents (`amount`, `quantity`, `productId`) to points,
-    then the fit. `typical` holds each product's median unit price and median quantity.
-    Documents without a usable amount or quantity are left out."""
-    usable = [
-        d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
-    ]
+    """In the worker process: sampled documents (`amount`, `quantity`, `productId`; the
+    training read keeps only those with a usable amount and quantity) to points, then the fit.
+    `typical` holds each product's median unit price and median quantity."""
     points = read_points(
         [
             {AMOUNT: d["amount"], QUANTITY: d["quantity"], PRODUCT: d.get("productId")}
-            for d in usable
+            for d in sample
         ]
     )
     references = References(

@@ -123,7 +123,7 @@ async def recent_transactions(
         s.TRANSACTION_AMOUNT_FIELD: 1,
         s.TRANSACTION_QUANTITY_FIELD: 1,
     }
-    async with database_errors(seconds):
+    async with database_errors(seconds, "ANOMALY_RECENT_TIMEOUT_SECONDS"):
         cursor = db[s.TRANSACTIONS_COLLECTION].find(
             window_filter(s, start, end), projection, batch_size=BATCH
         )

@@ -10,21 +10,33 @@ import pymongo
 from loguru import logger
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import (
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 from app.config import Settings
-from app.errors import DatabaseUnavailable
+from app.errors import DatabaseTimeout, DatabaseUnavailable
 
 
 @asynccontextmanager
-async def database_errors(seconds: float | None = None) -> AsyncIterator[None]:
-    """Turns a lost connection, or a call that outlasts `seconds`, into the domain error the
-    API answers with 503. Request-path calls are bounded so that a stalled server (up, but not
-    answering) cannot hold a caller; training reads are not."""
+async def database_errors(
+    seconds: float | None = None, bound: str = "MONGODB_TIMEOUT_MS"
+) -> AsyncIterator[None]:
+    """Turns an unreachable server, or a call that outlasts `seconds` (the setting `bound`),
+    into the domain error the API answers with 503, each with its own sentence. Request-path
+    calls are bounded so that a stalled server (up, but not answering) cannot hold a caller;
+    training reads are not."""
     try:
         with pymongo.timeout(seconds):
             yield
     except PyMongoError as exc:
+        if isinstance(exc, ServerSelectionTimeoutError):
+            raise DatabaseUnavailable(exc) from exc
+        if exc.timeout and seconds is not None:
+            raise DatabaseTimeout(seconds, bound) from exc
         if isinstance(exc, ConnectionFailure) or exc.timeout:
             raise DatabaseUnavailable(exc) from exc
         raise

@@ -27,7 +27,7 @@ class ForecastService(ModelService):
         end = start_of_day(now)
         start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)
         series = await daily_sales(self._db, self._settings, start, end)
-        return TrainingData((series, self._settings.FORECAST_MODEL_TYPE), len(series), start, end)
+        return TrainingData((series, self.model_type), len(series), start, end)
 
     async def predict(self, horizon: int | None, level: int) -> ForecastResponse:
         """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""

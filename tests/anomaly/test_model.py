@@ -73,7 +73,7 @@ def test_an_unseen_product_is_compared_with_its_catalogue_price() -> None:
     scored = model.score(read_points(points))
     reasons = explain(model, scored)
 
-    assert scored.reference_sources == ["catalogue", "catalogue"]
+    assert scored.references.price_sources == ["catalogue", "catalogue"]
     assert not scored.flags[0]
     assert scored.flags[1]
     assert "this product's catalogue price 50.00" in reasons[1][0].sentence
@@ -89,7 +89,7 @@ def test_a_point_without_a_known_product_is_scored_on_what_it_has() -> None:
     scored = model.score(read_points([without, unknown]))
 
     assert np.isnan(scored.features[:, 2]).all()
-    assert scored.reference_sources == [None, None]
+    assert scored.references.price_sources == [None, None]
     assert scored.scores[0] == scored.scores[1]
     assert not scored.flags.any()
 
