@@ -61,13 +61,6 @@ class DatabaseTimeout(ServiceError):
 
     status_code = 503
 
-    def __init__(self, seconds: float, bound: str) -> None:
-        super().__init__(
-            f"The database did not answer within {seconds:g} s ({bound}), so this request was "
-            f"stopped; it may be busy or stalled. Try again shortly, ask for less, or raise "
-            f"{bound} if the database is just slow."
-        )
-
 
 class TooLarge(ServiceError):
     """The request asks for more work than one call may: the detail says the limit."""

@@ -36,7 +36,11 @@ async def database_errors(
         if isinstance(exc, ServerSelectionTimeoutError):
             raise DatabaseUnavailable(exc) from exc
         if exc.timeout and seconds is not None:
-            raise DatabaseTimeout(seconds, bound) from exc
+            raise DatabaseTimeout(
+                f"The database did not answer within {seconds:g} s ({bound}), so this request "
+                "was stopped; it may be busy or stalled. Try again shortly, ask for less, or "
+                f"raise {bound} if the database is just slow."
+            ) from exc
         if isinstance(exc, ConnectionFailure) or exc.timeout:
             raise DatabaseUnavailable(exc) from exc
         raise
