@@ -261,6 +261,13 @@ async def test_periodic_retraining_replaces_models(
         await wait_until(retrained, what="a periodic retraining")
 
 
+def _stopped(pid: int) -> bool:
+    """Whether SIGSTOP has taken hold: kill() returns before every thread of the target stops,
+    and a request sent in between can still be answered (seen once in CI)."""
+    tasks = Path(f"/proc/{pid}/task").glob("*/stat")
+    return all(stat.read_text().rpartition(")")[2].split()[0] == "T" for stat in tasks)
+
+
 async def test_a_stalled_database_answers_503_instead_of_hanging(tmp_path: Path) -> None:
     """A server that accepts connections but stops answering (frozen, partitioned) must not
     hold callers: request-path calls are bounded by MONGODB_TIMEOUT_MS."""
@@ -276,6 +283,9 @@ async def test_a_stalled_database_answers_503_instead_of_hanging(tmp_path: Path)
             await wait_until(connected, what="the database to be seen")
             os.kill(process.pid, signal.SIGSTOP)
             try:
+                await wait_until(
+                    lambda: asyncio.to_thread(_stopped, process.pid), 10, "the server to stop"
+                )
                 detailed = await asyncio.wait_for(client.get("/api/v1/health/detailed"), timeout=20)
                 status = (await client.get("/status")).json()
             finally:
