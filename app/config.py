@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
     FORECAST_MODEL_TYPE: ForecastMethod = "ensemble"
+    FORECAST_MAX_CATEGORIES: int = Field(
+        50, ge=0, le=1000, description="Categories with the most sales get a forecast of their own."
+    )
     ANOMALY_THRESHOLD: float = Field(
         0.02,
         gt=0,

@@ -25,6 +25,12 @@ class InvalidInput(ServiceError):
     status_code = 422
 
 
+class NotFound(ServiceError):
+    """The request names something the service does not know: the detail lists what it knows."""
+
+    status_code = 404
+
+
 class NotEnoughData(ServiceError):
     """The database holds too little data to train a model."""
 

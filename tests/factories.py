@@ -120,20 +120,22 @@ def interactions() -> pd.DataFrame:
 HELD_FIT_DIR = "TEST_HELD_FIT_DIR"
 
 
-def held_forecast_fit(series: pd.Series, model_type: "ForecastModelType") -> object:
+def held_forecast_fit(
+    total: pd.Series, categories: pd.DataFrame, model_type: "ForecastModelType", most: int
+) -> object:
     """A forecast fit, run in the worker process, that writes its process id to `started` in
     the directory named by $TEST_HELD_FIT_DIR, then waits until a `release` file appears there
     (or a minute has passed) before fitting."""
     import os
 
-    from app.forecast.model import train_forecaster
+    from app.forecast.model import train_forecasters
 
     directory = Path(os.environ[HELD_FIT_DIR])
     (directory / "started").write_text(str(os.getpid()))
     deadline = time.monotonic() + 60
     while not (directory / "release").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return train_forecaster(series, model_type)
+    return train_forecasters(total, categories, model_type, most)
 
 
 def priced_sample(rows: int = 3000, products: int = 40, seed: int = 1) -> list[dict[str, Any]]:

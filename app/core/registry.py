@@ -251,6 +251,7 @@ class ModelRegistry:
             },
             "rows_used": data.rows,
             "metrics": dict(model.metrics),
+            "evaluation": dict(getattr(model, "evaluation", {})),
             "feature_names": list(getattr(model, "feature_names", [])),
             "query_seconds": round(query_seconds, 3),
             "fit_seconds": round(fit_seconds, 3),

@@ -28,6 +28,12 @@ class TrainResponse(BaseModel):
     rows_used: int = Field(examples=[90], description="Days, transactions or user x product pairs.")
     data_window: dict[str, datetime] = Field(examples=[_WINDOW_EXAMPLE])
     metrics: dict[str, float] = Field(examples=[{"mae": 812.4, "rmse": 1020.9}])
+    evaluation: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        examples=[{"seasonal_naive": {"mase_h7": 1.0}, "ensemble": {"mase_h7": 0.82}}],
+        description="The model's evaluation table, one row per method compared (the forecast's "
+        "backtest of every candidate); empty for a model without one.",
+    )
     feature_names: list[str] = Field(examples=[["totalAmount", "quantity"]])
     query_seconds: float = Field(examples=[0.8], description="Time spent reading MongoDB.")
     fit_seconds: float = Field(examples=[1.2], description="Time spent fitting the model.")
@@ -54,7 +60,7 @@ class ModelStatus(BaseModel):
     )
 
 
-def _error(description: str, detail: str) -> dict[str, Any]:
+def error_response(description: str, detail: str) -> dict[str, Any]:
     """An error response for `responses=`, with an example `detail` that Swagger shows."""
     return {
         "model": ErrorResponse,
@@ -64,29 +70,29 @@ def _error(description: str, detail: str) -> dict[str, Any]:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: _error(
+    422: error_response(
         "The request's content cannot be used.",
         "Query parameter 'horizon': Input should be less than or equal to 30 (got '31').",
     ),
-    503: _error(
+    503: error_response(
         "Model not trained yet, or database down.",
         "The forecast model is not trained yet (state: training). It trains in the background "
         "when data is available; to train it now, run "
         "`curl -X POST http://<host>:8000/api/v1/forecast/train`.",
     ),
 }
-TOO_LARGE = _error(
+TOO_LARGE = error_response(
     "The request asks for more than one call may do.",
     "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
     "request. Split the batch.",
 )
 TRAIN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: _error(
+    409: error_response(
         "Too little data in MongoDB to train.",
         "Forecasting needs at least 28 days of sales history; found 3 days with total sales "
         "120.00. Load transactions or raise DATA_COLLECTION_DAYS.",
     ),
-    503: _error(
+    503: error_response(
         "The database is unreachable, or the training worker died.",
         "The database is unreachable right now, so this request cannot be served; the service "
         "reconnects by itself, try again shortly (ServerSelectionTimeoutError).",

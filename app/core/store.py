@@ -15,7 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
 
-FORMAT_VERSION = 2  # 2: the capability layout, ECOD and the backtested forecast
+FORMAT_VERSION = 3  # 2: the capability layout, ECOD, the backtested forecast; 3: categories
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 

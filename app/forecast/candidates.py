@@ -19,7 +19,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
 from app.config import ForecastMethod
-from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features
+from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features, next_day_features
 
 CandidateName = ForecastMethod
 ENSEMBLE_MEMBERS: tuple[CandidateName, ...] = (
@@ -65,19 +65,24 @@ class Recursive:
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
 
     def predict(self, steps: int) -> np.ndarray:
-        values = list(self.history.to_numpy()[-(WARM_UP_DAYS + 1) :])
+        values = self.history.to_numpy()[-WARM_UP_DAYS:].astype(np.float64)
         day = self.history.index[-1]
         predicted = np.empty(steps)
         for step in range(steps):
             day = day + pd.Timedelta(days=1)
-            values.append(np.nan)
-            dates = pd.date_range(end=day, periods=len(values), freq="D")
-            row = make_features(np.asarray(values), dates, self.origin).iloc[[-1]]
-            value = max(0.0, float(self.estimator.predict(row[self.feature_names])[0]))
-            values[-1] = value
-            values.pop(0)
-            predicted[step] = value
+            row = next_day_features(values[-WARM_UP_DAYS:], day, self.origin)
+            predicted[step] = max(0.0, self._predict_row(row))
+            values = np.append(values[1:], predicted[step])
         return predicted
+
+    def _predict_row(self, row: np.ndarray) -> float:
+        """What `estimator.predict` gives one row, without its per-call checks and thread pool,
+        which cost ~15 ms a step for a forest: the mean of the trees, or the linear formula."""
+        if isinstance(self.estimator, LinearRegression):
+            return float(row @ self.estimator.coef_ + self.estimator.intercept_)
+        x = row.astype(np.float32).reshape(1, -1)
+        trees = self.estimator.estimators_
+        return float(sum(tree.predict(x, check_input=False)[0] for tree in trees) / len(trees))
 
 
 @dataclass

@@ -51,3 +51,27 @@ def make_features(
         frame[f"rolling_mean_{window}"] = rolling.mean()
         frame[f"rolling_std_{window}"] = rolling.std()
     return frame[list(FEATURE_NAMES)]
+
+
+def next_day_features(history: np.ndarray, day: pd.Timestamp, origin: pd.Timestamp) -> np.ndarray:
+    """The row `make_features` gives `day`, the day right after `history` (at least
+    WARM_UP_DAYS values) ends, as floats in FEATURE_NAMES' order. A recursive forecast asks for
+    one row per step; building a frame for each made training with categories several times
+    slower."""
+    calendar = [
+        float((day - origin).days),
+        day.day_of_week,
+        day.day,
+        day.month,
+        day.day_of_year,
+        int(day.day_of_week >= 5),
+        int(day.is_month_start),
+        int(day.is_month_end),
+    ]
+    lags = [history[-lag] for lag in LAGS]
+    rolling = [
+        stat
+        for window in WINDOWS
+        for stat in (history[-window:].mean(), history[-window:].std(ddof=1))
+    ]
+    return np.array([*calendar, *lags, *rolling], dtype=np.float64)

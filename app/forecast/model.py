@@ -6,6 +6,7 @@ forecast plus the (1 - level) / 2 and (1 + level) / 2 quantiles of the backtest'
 at that many weeks ahead; no distribution is assumed. Sales are never negative: the band is
 clipped at zero."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,9 +108,14 @@ def _quantile(sorted_errors: np.ndarray, q: float) -> float:
     return float(sorted_errors[min(rank, n) - 1])
 
 
-def train_forecaster(series: pd.Series, model_type: ForecastModelType) -> ForecastModel:
-    """Backtests every candidate on a dense daily series (index: consecutive days, values:
-    sales), then fits the configured one, or a simpler one when the history is too short."""
+def train_forecaster(
+    series: pd.Series,
+    model_type: ForecastModelType,
+    backtested: Sequence[CandidateName] = (*FITTERS, "ensemble"),
+) -> ForecastModel:
+    """Backtests the `backtested` candidates (all by default) on a dense daily series (index:
+    consecutive days, values: sales), then fits the configured one, or a simpler one when the
+    history is too short; the served method is always backtested."""
     series = series.where(np.isfinite(series), 0.0)  # an overflowing day sum is not a sale
     if len(series) < WEEK:
         raise NotEnoughData(
@@ -133,8 +139,7 @@ def train_forecaster(series: pd.Series, model_type: ForecastModelType) -> Foreca
     if len(series) < MIN_DAYS[served] + backtest.HORIZON:
         too_short = "Too short to backtest: the forecast has no interval yet."
         note = f"{note} {too_short}" if note else too_short
-    names: list[CandidateName] = [*FITTERS, "ensemble"]
-    tested = backtest.run(series, names)
+    tested = backtest.run(series, list(dict.fromkeys(backtested)))
     table = tested.table()
     if served not in table:
         tested = backtest.run(series, [served])
@@ -155,3 +160,53 @@ def train_forecaster(series: pd.Series, model_type: ForecastModelType) -> Foreca
         "training_days": float(len(series)),
     }
     return model
+
+
+@dataclass
+class Forecasters:
+    """What the registry serves as the forecast model: the total's forecaster, and one per
+    product category, each with its own backtest and intervals."""
+
+    total: ForecastModel
+    categories: dict[str, ForecastModel]
+    skipped: dict[str, str]  # category: why it has no forecaster
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return {**self.total.metrics, "categories": float(len(self.categories))}
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.total.feature_names
+
+    @property
+    def evaluation(self) -> dict[str, dict[str, float]]:
+        """The total's backtest table, every candidate's row."""
+        return self.total.backtest
+
+
+def train_forecasters(
+    total: pd.Series, categories: pd.DataFrame, model_type: ForecastModelType, max_categories: int
+) -> Forecasters:
+    """The total is backtested against every candidate; each category, of the `max_categories`
+    largest by sales, against seasonal naive only, which keeps a training with dozens of
+    categories within a minute. A category too short or without
+    sales is skipped with the reason."""
+    model = train_forecaster(total, model_type)
+    by_size = categories.sum().sort_values(ascending=False, kind="stable")
+    fitted: dict[str, ForecastModel] = {}
+    skipped = {str(c): "No sales in the training window." for c in by_size.index[by_size <= 0]}
+    for rank, category in enumerate(by_size.index[by_size > 0]):
+        if rank >= max_categories:
+            skipped[category] = (
+                f"Not among the {max_categories} categories with the most sales "
+                "(FORECAST_MAX_CATEGORIES)."
+            )
+            continue
+        try:
+            fitted[category] = train_forecaster(
+                categories[category], model_type, ("seasonal_naive", model_type)
+            )
+        except NotEnoughData as exc:
+            skipped[category] = exc.detail
+    return Forecasters(model, fitted, skipped)

@@ -1,4 +1,5 @@
-"""The forecast's reads: daily sales summed by MongoDB, so only one row per day reaches Python.
+"""The forecast's reads: daily sales summed by MongoDB, so only one row per day and category
+reaches Python.
 
 pandas is imported when a query runs, not with this module: the API imports it, and must
 answer before the data stack has loaded."""
@@ -6,7 +7,7 @@ answer before the data stack has loaded."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -17,35 +18,84 @@ from app.core.transactions import sales_filter
 if TYPE_CHECKING:
     import pandas as pd
 
+UNCATEGORISED = ""  # the column of sales whose product has no category: in the total only
+
+
+class DailySales(NamedTuple):
+    """Dense daily sales: the total, and one column per product category."""
+
+    total: pd.Series
+    categories: pd.DataFrame
+
 
 async def daily_sales(
     db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, end: datetime
-) -> pd.Series:
-    """Sales per UTC day in [start, end), dense: a day without transactions is a zero."""
+) -> DailySales:
+    """Sales per UTC day in [start, end), in total and per product category, dense: a day
+    without transactions is a zero.
+
+    MongoDB sums per day and product, looks each product up once per day it sold (an index on
+    `products.productId`), and sums per day and category, so Python receives one row per day
+    and category whatever the number of transactions. Sales of products missing from
+    `products` count in the total only."""
     import pandas as pd
 
+    category = f"${settings.PRODUCT_CATEGORY_FIELD}"
     pipeline: list[dict[str, Any]] = [
         {"$match": sales_filter(settings, start, end)},
         {
             "$group": {
                 "_id": {
-                    "$dateTrunc": {"date": f"${settings.TRANSACTION_DATE_FIELD}", "unit": "day"}
+                    "day": {
+                        "$dateTrunc": {"date": f"${settings.TRANSACTION_DATE_FIELD}", "unit": "day"}
+                    },
+                    "product": f"${settings.TRANSACTION_PRODUCT_FIELD}",
                 },
                 "sales": {"$sum": f"${settings.TRANSACTION_AMOUNT_FIELD}"},
             }
         },
+        {
+            "$lookup": {
+                "from": settings.PRODUCTS_COLLECTION,
+                "localField": "_id.product",
+                "foreignField": settings.PRODUCT_ID_FIELD,
+                "pipeline": [{"$limit": 1}, {"$project": {"_id": 0, "category": category}}],
+                "as": "product",
+            }
+        },
+        {"$unwind": {"path": "$product", "preserveNullAndEmptyArrays": True}},
+        {
+            "$group": {
+                "_id": {"day": "$_id.day", "category": {"$ifNull": ["$product.category", None]}},
+                "sales": {"$sum": "$sales"},
+            }
+        },
     ]
     async with database_errors():
-        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline)
+        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, allowDiskUse=True)
         rows = await cursor.to_list()
     days = pd.date_range(utc_day(start), utc_day(end - timedelta(days=1)), freq="D")
     if not rows:
-        return pd.Series(0.0, index=days, name="sales")
-    found = pd.Series(
-        [float(r["sales"]) for r in rows],
-        index=pd.DatetimeIndex([utc_day(r["_id"]) for r in rows]),
+        return DailySales(pd.Series(0.0, index=days, name="sales"), pd.DataFrame(index=days))
+    found = pd.DataFrame(
+        {
+            "day": [utc_day(r["_id"]["day"]) for r in rows],
+            "category": [_category_name(r["_id"].get("category")) for r in rows],
+            "sales": [float(r["sales"]) for r in rows],
+        }
     )
-    return found.groupby(level=0).sum().reindex(days, fill_value=0.0).rename("sales")
+    table = found.pivot_table(
+        index="day", columns="category", values="sales", aggfunc="sum", dropna=False
+    )
+    table = table.reindex(days, fill_value=0.0).fillna(0.0)
+    total = found.groupby("day")["sales"].sum().reindex(days, fill_value=0.0).rename("sales")
+    categories = table.drop(columns=[UNCATEGORISED], errors="ignore")
+    return DailySales(total, categories.rename_axis(columns=None))
+
+
+def _category_name(value: object) -> str:
+    """Categories are names; a product without one (or with an empty one) counts in the total."""
+    return UNCATEGORISED if value is None or str(value).strip() == "" else str(value)
 
 
 def utc_day(moment: datetime) -> pd.Timestamp:

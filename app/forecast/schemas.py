@@ -41,6 +41,11 @@ class ForecastResponse(BaseModel):
     history_end: dt.date = Field(
         examples=["2026-11-24"], description="Last complete day of sales the model has seen."
     )
+    category: str | None = Field(
+        default=None,
+        examples=["Electronics"],
+        description="The product category forecast; null for the shop's total sales.",
+    )
 
 
 class ForecastStatus(ModelStatus):
@@ -52,4 +57,54 @@ class ForecastStatus(ModelStatus):
         examples=[{"seasonal_naive": {"mase_h7": 1.0, "mase_h28": 1.1}}],
         description="Every candidate's rolling-origin backtest: MAE, RMSE, MASE, WAPE and bias "
         "at 7 and 28 days ahead.",
+    )
+    categories: list[str] = Field(
+        default_factory=list,
+        examples=[["Electronics", "Books"]],
+        description="The categories with a forecast of their own, most sales first.",
+    )
+
+
+class CategoryForecaster(BaseModel):
+    """One category's forecaster and how it did in its backtest."""
+
+    category: str = Field(examples=["Electronics"])
+    served: str = Field(examples=["ensemble"], description="The method served for it.")
+    mase_h7: float | None = Field(examples=[0.84], description="Backtest MASE, days 1-7.")
+    mase_h28: float | None = Field(examples=[0.9], description="Backtest MASE, days 1-28.")
+    seasonal_naive_mase_h7: float | None = Field(
+        examples=[1.02], description="Seasonal naive's MASE on the same origins, days 1-7."
+    )
+    seasonal_naive_mase_h28: float | None = Field(
+        examples=[1.1], description="Seasonal naive's MASE on the same origins, days 1-28."
+    )
+    note: str | None = Field(
+        examples=[None], description="Why a simpler method is served, or why there is no band."
+    )
+
+
+class CategoriesResponse(BaseModel):
+    categories: list[CategoryForecaster] = Field(
+        examples=[
+            [
+                {
+                    "category": "Electronics",
+                    "served": "ensemble",
+                    "mase_h7": 0.84,
+                    "mase_h28": 0.9,
+                    "seasonal_naive_mase_h7": 1.02,
+                    "seasonal_naive_mase_h28": 1.1,
+                    "note": None,
+                }
+            ]
+        ],
+        description="Categories with a forecast, most sales first: pass one as `category` to "
+        "`/api/v1/forecast/predict`.",
+    )
+    skipped: dict[str, str] = Field(
+        examples=[{"Gift Cards": "Forecasting needs at least 7 days of history; found 3."}],
+        description="Categories with sales but no forecast, and why.",
+    )
+    model_version: datetime | Literal["N/A"] = Field(
+        examples=["2026-11-25T18:00:00Z"], description="When the forecasters were trained."
     )

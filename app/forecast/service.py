@@ -6,11 +6,19 @@ from typing import TYPE_CHECKING, cast
 
 from app.core.capability import ModelService
 from app.core.registry import TrainingData
+from app.errors import NotFound, brief
 from app.forecast.queries import daily_sales
-from app.forecast.schemas import BacktestMase, ForecastPoint, ForecastResponse, ForecastStatus
+from app.forecast.schemas import (
+    BacktestMase,
+    CategoriesResponse,
+    CategoryForecaster,
+    ForecastPoint,
+    ForecastResponse,
+    ForecastStatus,
+)
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.forecast.model import ForecastModel
+    from app.forecast.model import Forecasters, ForecastModel
 
 
 def start_of_day(moment: datetime) -> datetime:
@@ -19,28 +27,35 @@ def start_of_day(moment: datetime) -> datetime:
 
 class ForecastService(ModelService):
     name = "forecast"
-    FIT = "app.forecast.model:train_forecaster"  # run in the worker process
+    FIT = "app.forecast.model:train_forecasters"  # run in the worker process
     MODEL_TYPE_SETTING = "FORECAST_MODEL_TYPE"
 
     async def read(self, now: datetime) -> TrainingData:
-        """Complete UTC days of the collection window; today is still filling up, so left out."""
+        """Complete UTC days of the collection window, in total and per category; today is
+        still filling up, so left out."""
         end = start_of_day(now)
         start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)
-        series = await daily_sales(self._db, self._settings, start, end)
-        return TrainingData((series, self.model_type), len(series), start, end)
+        total, categories = await daily_sales(self._db, self._settings, start, end)
+        arguments = (total, categories, self.model_type, self._settings.FORECAST_MAX_CATEGORIES)
+        return TrainingData(arguments, len(total), start, end)
 
-    async def predict(self, horizon: int | None, level: int) -> ForecastResponse:
-        """Forecasts from today (UTC), whose sales are not complete yet, for `horizon` days."""
+    async def predict(
+        self, horizon: int | None, level: int, category: str | None = None
+    ) -> ForecastResponse:
+        """Forecasts total sales, or a category's, from today (UTC), whose sales are not
+        complete yet, for `horizon` days."""
         import pandas as pd  # loaded with the model already
 
         days = horizon or self._settings.FORECAST_HORIZON
-        model = cast("ForecastModel", self._registry.live("forecast"))
+        forecasters = cast("Forecasters", self._registry.live("forecast"))
+        model, category = _forecaster_of(forecasters, category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
         described = self._registry.describe("forecast")  # this model's, before any await
         predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
+        sales = f"{category} sales" if category else "Sales"
         message = (
-            f"Sales forecast for the next {days} days, from {first_day.date()}, based on sales "
+            f"{sales} forecast for the next {days} days, from {first_day.date()}, based on sales "
             f"up to {model.last_day.date()}, with {level} % intervals."
         )
         return ForecastResponse(
@@ -61,13 +76,57 @@ class ForecastService(ModelService):
                 h7=model.metrics.get("mase_h7"), h28=model.metrics.get("mase_h28")
             ),
             history_end=model.last_day.date(),
+            category=category,
+        )
+
+    def categories(self) -> CategoriesResponse:
+        """The categories with a forecaster, largest sales first, with their backtest MASE."""
+        forecasters = cast("Forecasters", self._registry.live("forecast"))
+        return CategoriesResponse(
+            categories=[
+                CategoryForecaster(
+                    category=name,
+                    served=model.served,
+                    mase_h7=model.metrics.get("mase_h7"),
+                    mase_h28=model.metrics.get("mase_h28"),
+                    seasonal_naive_mase_h7=model.metrics.get("seasonal_naive_mase_h7"),
+                    seasonal_naive_mase_h28=model.metrics.get("seasonal_naive_mase_h28"),
+                    note=model.note,
+                )
+                for name, model in forecasters.categories.items()
+            ],
+            skipped=forecasters.skipped,
+            model_version=self._registry.describe("forecast").last_retrain_time,
         )
 
     def status(self) -> ForecastStatus:
-        model = cast("ForecastModel | None", self._registry.live_or_none("forecast"))
+        forecasters = cast("Forecasters | None", self._registry.live_or_none("forecast"))
+        model = forecasters.total if forecasters is not None else None
         return ForecastStatus(
             **self._registry.describe("forecast").model_dump(),
             forecast_horizon_default=self._settings.FORECAST_HORIZON,
             served=model.served if model is not None else None,
             backtest=model.backtest if model is not None else {},
+            categories=list(forecasters.categories) if forecasters is not None else [],
         )
+
+
+def _forecaster_of(
+    forecasters: "Forecasters", category: str | None
+) -> tuple["ForecastModel", str | None]:
+    """The total's forecaster, or the named category's (case does not matter), with the
+    category's stored name; an unknown category is a 404 that lists the known ones."""
+    if category is None:
+        return forecasters.total, None
+    known = {name.casefold(): name for name in forecasters.categories}
+    name = known.get(category.strip().casefold())
+    if name is not None:
+        return forecasters.categories[name], name
+    skipped = {name.casefold(): reason for name, reason in forecasters.skipped.items()}
+    reason = skipped.get(category.strip().casefold())
+    if reason is not None:
+        raise NotFound(f"Category {brief(category)} has no forecast: {reason}")
+    listed = ", ".join(sorted(forecasters.categories)) or "none yet"
+    raise NotFound(
+        f"Unknown category {brief(category)}; the categories with a forecast are: {listed}."
+    )

@@ -100,3 +100,60 @@ async def test_predict_gives_intervals_at_the_asked_level(client: httpx.AsyncCli
     for point, wider in zip(default["forecast"], wide["forecast"], strict=True):
         assert 0 <= point["lower"] <= point["predicted_sales"] <= point["upper"]
         assert wider["upper"] - wider["lower"] >= point["upper"] - point["lower"]
+
+
+async def test_categories_lists_each_sold_category_with_its_backtest(
+    client: httpx.AsyncClient, documents: dict
+) -> None:
+    body = (await client.get("/api/v1/forecast/categories")).json()
+    status = (await client.get("/api/v1/forecast/status")).json()
+
+    sold = {p["category"] for p in documents["products"]}
+    listed = [c["category"] for c in body["categories"]]
+    assert set(listed) | set(body["skipped"]) <= sold
+    assert len(listed) >= 5
+    assert listed == status["categories"]
+    for row in body["categories"]:
+        assert row["served"] == "ensemble"
+        assert row["mase_h7"] > 0
+        assert row["seasonal_naive_mase_h7"] > 0
+    assert datetime.fromisoformat(body["model_version"]) >= NOW
+
+
+async def test_a_category_is_forecast_from_its_own_sales(client: httpx.AsyncClient) -> None:
+    category = (await client.get("/api/v1/forecast/categories")).json()["categories"][0]["category"]
+    total = (await client.get("/api/v1/forecast/predict", params={"horizon": 14})).json()
+    response = await client.get(
+        "/api/v1/forecast/predict", params={"horizon": 14, "category": category.upper()}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["category"] == category
+    assert total["category"] is None
+    assert body["message"].startswith(f"{category} sales forecast for the next 14 days")
+    own = [p["predicted_sales"] for p in body["forecast"]]
+    whole = [p["predicted_sales"] for p in total["forecast"]]
+    assert 0 < sum(own) < sum(whole)
+    for point in body["forecast"]:
+        assert 0 <= point["lower"] <= point["predicted_sales"] <= point["upper"]
+
+
+async def test_an_unknown_category_is_a_404_that_lists_the_known_ones(
+    client: httpx.AsyncClient,
+) -> None:
+    known = (await client.get("/api/v1/forecast/status")).json()["categories"]
+
+    response = await client.get("/api/v1/forecast/predict", params={"category": "Spaceships"})
+
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert detail.startswith("Unknown category 'Spaceships'; the categories with a forecast are: ")
+    assert all(name in detail for name in known)
+
+
+async def test_an_empty_category_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/forecast/predict", params={"category": ""})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("Query parameter 'category': String should have")

@@ -8,7 +8,12 @@ from app.errors import NotEnoughData
 from app.forecast import backtest
 from app.forecast.candidates import Recursive, fit
 from app.forecast.features import FEATURE_NAMES, make_features
-from app.forecast.model import ForecastModel, ForecastModelType, train_forecaster
+from app.forecast.model import (
+    ForecastModel,
+    ForecastModelType,
+    train_forecaster,
+    train_forecasters,
+)
 from tests.factories import weekly_series
 
 
@@ -50,9 +55,10 @@ def test_forecast_follows_the_weekly_pattern(model_type: ForecastModelType) -> N
     assert model.served == model_type
 
 
-def test_recursive_forecast_feeds_each_day_to_the_next() -> None:
+@pytest.mark.parametrize("model_type", ["LinearRegression", "RandomForestRegressor"])
+def test_recursive_forecast_feeds_each_day_to_the_next(model_type: ForecastModelType) -> None:
     series = weekly_series()
-    fitted = fit("LinearRegression", series)
+    fitted = fit(model_type, series)
     assert isinstance(fitted, Recursive)
 
     forecast = fitted.predict(3)
@@ -147,3 +153,29 @@ def test_horizon_out_of_range_is_refused() -> None:
 
     with pytest.raises(ValueError, match="horizon"):
         model.forecast(model.last_day + pd.Timedelta(days=1), 31)
+
+
+def test_every_category_with_sales_gets_a_forecaster_up_to_the_cap() -> None:
+    total = noisy_weekly(120, seed=3)
+    categories = pd.DataFrame(
+        {
+            "small": total * 0.1,
+            "large": total * 0.6,
+            "none": total * 0,
+            "medium": total * 0.3,
+        }
+    )
+
+    models = train_forecasters(total, categories, "ensemble", max_categories=2)
+
+    assert list(models.categories) == ["large", "medium"]
+    assert set(models.skipped) == {"small", "none"}
+    assert "FORECAST_MAX_CATEGORIES" in models.skipped["small"]
+    assert models.skipped["none"] == "No sales in the training window."
+    assert set(models.categories["large"].backtest) == {"seasonal_naive", "ensemble"}
+    assert "RandomForestRegressor" in models.evaluation
+    assert models.metrics["categories"] == 2
+    first = models.total.last_day + pd.Timedelta(days=1)
+    large = models.categories["large"].forecast(first, 7)["predicted"]
+    whole = models.total.forecast(first, 7)["predicted"]
+    assert np.allclose(large, 0.6 * whole, rtol=0.15)
