@@ -18,6 +18,8 @@ ForecastMethod = Literal[
     "weekday_mean_90",
     "RandomForestRegressor",
     "LinearRegression",
+    "ETS",
+    "ARIMA",
 ]
 
 

@@ -9,9 +9,17 @@ fitted on the history and forecasts the 28 days after the cutoff; reported are M
 28 days (scaled by the history's seasonal-naive error) and the share of actual days inside each
 candidate's 80 % band (calibrated, as in the service, on the history's own backtest), averaged
 over the cutoffs. Holiday cutoffs (Thanksgiving to New Year in the window) are reported apart.
+Besides the served ensemble, other medians of candidates (ALTERNATIVES) are scored the same
+way, their bands calibrated on the median of their members' backtest forecasts; then the time
+of one fit and 30-day forecast of each candidate, and of a whole training, on 90 days and on
+3 years of demo data, and the time to import statsmodels.
 """
 
 import argparse
+import os
+import statistics
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -21,14 +29,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.core.runner import _WORKER_ENV
 from app.dev.demo.generator import DemoDataSpec, generate
 from app.forecast import backtest
-from app.forecast.candidates import FITTERS, CandidateName, fit
-from app.forecast.model import ForecastModel
+from app.forecast.candidates import ENSEMBLE_MEMBERS, FITTERS, CandidateName, Fitted, Median, fit
+from app.forecast.model import ForecastModel, train_forecaster
 from bench.serving import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES: list[CandidateName] = [*FITTERS, "ensemble"]
+WEEKDAY_BASELINES: tuple[CandidateName, ...] = (
+    "seasonal_naive",
+    "weekday_mean_28",
+    "weekday_mean_90",
+)
+# Medians that could serve instead of `ensemble`, scored beside it to choose its members.
+ALTERNATIVES: dict[str, tuple[CandidateName, ...]] = {
+    "median without ETS": (*WEEKDAY_BASELINES, "RandomForestRegressor"),
+    "median + ARIMA": (*WEEKDAY_BASELINES, "RandomForestRegressor", "ETS", "ARIMA"),
+    "median without RF": (*WEEKDAY_BASELINES, "ETS"),
+    "median, ARIMA for RF": (*WEEKDAY_BASELINES, "ETS", "ARIMA"),
+}
 TEST_DAYS = 28
 CUTOFFS = 8
 SPACING = 14
@@ -91,8 +112,8 @@ def _holiday(start: pd.Timestamp, end: pd.Timestamp) -> bool:
 
 
 def evaluate(series: pd.Series, history_days: int, shift: pd.Timedelta) -> list[dict[str, Any]]:
-    """One row per cutoff: MASE h7/h28 and 80 % coverage of every candidate. `shift` takes the
-    series' dates back to their own calendar, where the holidays are."""
+    """One row per cutoff: MASE h7/h28 and 80 % coverage of every candidate and every median.
+    `shift` takes the series' dates back to their own calendar, where the holidays are."""
     rows = []
     for k in range(CUTOFFS):
         cut = len(series) - TEST_DAYS - SPACING * k
@@ -102,21 +123,31 @@ def evaluate(series: pd.Series, history_days: int, shift: pd.Timedelta) -> list[
         actual = series.to_numpy()[cut : cut + TEST_DAYS]
         scale = _scale(history)
         tested = backtest.run(history, NAMES)
+        fitted: dict[CandidateName, Fitted] = {
+            name: fit(name, history) for name in tested.errors if name != "ensemble"
+        }
+        served: dict[str, tuple[Fitted, list[np.ndarray]]] = {
+            name: (fitted[name], tested.errors_by_week(name)) for name in fitted
+        }
+        medians = {"ensemble": ENSEMBLE_MEMBERS, **ALTERNATIVES}
+        for label, members in medians.items():
+            shapes = {tested.errors[m].shape if m in tested.errors else None for m in members}
+            if len(shapes) == 1 and None not in shapes:
+                median = Median([fitted[m] for m in members])
+                served[label] = (median, _median_errors(tested, members))
         row: dict[str, Any] = {
             "cutoff": str(series.index[cut].date()),
             "holiday": _holiday(
                 series.index[cut] - shift, series.index[cut] - shift + pd.Timedelta(days=TEST_DAYS)
             ),
         }
-        for name in NAMES:
-            if name not in tested.errors:
-                continue
+        for label, (model_fit, errors_by_week) in served.items():
             model = ForecastModel(
-                model_type=name,
-                served=name,
-                fitted=fit(name, history),
+                model_type="ensemble",
+                served="ensemble",
+                fitted=model_fit,
                 last_day=history.index[-1],
-                errors_by_week=tested.errors_by_week(name),
+                errors_by_week=errors_by_week,
                 backtest={},
             )
             forecast = model.forecast(history.index[-1] + pd.Timedelta(days=1), TEST_DAYS, 80)
@@ -124,13 +155,28 @@ def evaluate(series: pd.Series, history_days: int, shift: pd.Timedelta) -> list[
             inside = (actual >= forecast["lower"].to_numpy()) & (
                 actual <= forecast["upper"].to_numpy()
             )
-            row[name] = {
+            row[label] = {
                 "mase_h7": float(error[:7].mean() / scale),
                 "mase_h28": float(error.mean() / scale),
                 "coverage80": float(inside.mean()),
             }
         rows.append(row)
     return rows
+
+
+def _median_errors(
+    tested: backtest.Backtest, members: tuple[CandidateName, ...]
+) -> list[np.ndarray]:
+    """The backtest errors of the median of `members`, from each member's backtest forecasts
+    (actual minus error), grouped by week ahead as the service groups its own."""
+    actual = tested.actuals[members[0]]
+    median = np.median([actual - tested.errors[m] for m in members], axis=0)
+    combined = backtest.Backtest(
+        errors={"ensemble": actual - median},
+        actuals={"ensemble": actual},
+        scales={"ensemble": tested.scales[members[0]]},
+    )
+    return combined.errors_by_week("ensemble")
 
 
 WEEK_LAG = 7
@@ -144,9 +190,10 @@ def _scale(history: pd.Series) -> float:
 def _summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        for name in NAMES:
-            for metric, value in row.get(name, {}).items():
-                sums[name][metric].append(value)
+        for name, scores in row.items():
+            if isinstance(scores, dict):
+                for metric, value in scores.items():
+                    sums[name][metric].append(value)
     return {
         name: {metric: float(np.mean(values)) for metric, values in metrics.items()}
         for name, metrics in sums.items()
@@ -172,17 +219,103 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
         print(f"| {name} | {m['mase_h7']:.3f} | {m['mase_h28']:.3f} | {m['coverage80']:.2f} |")
 
 
+def print_medians(results: dict[str, list[dict[str, Any]]]) -> None:
+    """The served ensemble beside the other medians on every series and history, ordinary and
+    holiday cutoffs apart, then the mean over the series: MASE h7 / MASE h28 / 80 % coverage."""
+    labels = ["ensemble", *ALTERNATIVES]
+    for kind, holiday in (("ordinary", False), ("holiday", True)):
+        summaries = {
+            title: _summary([row for row in rows if row["holiday"] == holiday])
+            for title, rows in results.items()
+        }
+        summaries = {title: summary for title, summary in summaries.items() if summary}
+        print(f"\n#### Medians, {kind} cutoffs: MASE h7 / MASE h28 / 80 % coverage")
+        print("| series | " + " | ".join(labels) + " |")
+        print("|---" * (len(labels) + 1) + "|")
+        for title, summary in summaries.items():
+            print(f"| {title} | " + " | ".join(_cell(summary[label]) for label in labels) + " |")
+        mean = {
+            label: {
+                metric: float(np.mean([summary[label][metric] for summary in summaries.values()]))
+                for metric in ("mase_h7", "mase_h28", "coverage80")
+            }
+            for label in labels
+        }
+        print("| mean | " + " | ".join(_cell(mean[label]) for label in labels) + " |")
+
+
+def _cell(scores: dict[str, float]) -> str:
+    return f"{scores['mase_h7']:.3f} / {scores['mase_h28']:.3f} / {scores['coverage80']:.2f}"
+
+
+def fit_times(seed: int) -> dict[str, dict[str, float]]:
+    """Seconds of one fit plus a 30-day forecast of each candidate (median of three), and of a
+    whole training of the ensemble (every candidate backtested), on 90 days and on 3 years of
+    demo data."""
+    long = demo_series(seed, 3 * 365)
+    fit("ETS", long)  # imports statsmodels before the timing
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    print("\n#### Seconds per fit and 30-day forecast (median of 3), demo data")
+    print("| candidate | 90 days | 3 years |")
+    print("|---|---|---|")
+    for name in [*FITTERS, "training (every candidate backtested)"]:
+        for days in (90, len(long)):
+            history = long.iloc[-days:]
+            took = []
+            for _ in range(3 if name in FITTERS else 1):
+                started = time.perf_counter()
+                if name in FITTERS:
+                    fit(name, history).predict(backtest.HORIZON)
+                else:
+                    train_forecaster(history, "ensemble")
+                took.append(time.perf_counter() - started)
+            out[name][f"{days} days"] = statistics.median(took)
+        times = out[name]
+        print(f"| {name} | {times['90 days']:.3f} | {times[f'{len(long)} days']:.3f} |")
+    return out
+
+
+def statsmodels_import_seconds() -> float:
+    """Import time of what the ETS and ARIMA fits import, in a fresh process that has already
+    imported what the other candidates need (pandas, scikit-learn, SciPy)."""
+    code = (
+        "import time, pandas, sklearn.ensemble, sklearn.linear_model; t = time.perf_counter(); "
+        "import statsmodels.tsa.holtwinters, statsmodels.tsa.statespace.sarimax; "
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout)
+        for _ in range(3)
+    ]
+    seconds = statistics.median(runs)
+    print(f"\nstatsmodels import (median of 3): {seconds:.2f} s")
+    return seconds
+
+
 def main() -> None:
+    if any(os.environ.get(name) != value for name, value in _WORKER_ENV.items()):
+        # Fit as the service's worker does, with one BLAS thread: with two, on this busy
+        # 2-core machine, a SARIMAX fit took 40 times longer.
+        command = [sys.executable, "-m", "bench.forecast", *sys.argv[1:]]
+        os.execve(sys.executable, command, {**os.environ, **_WORKER_ENV})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")
+    parser.add_argument("--timing-only", action="store_true")
     args = parser.parse_args()
+    out: dict[str, Any] = {
+        "statsmodels_import_seconds": statsmodels_import_seconds(),
+        "fit_seconds": fit_times(args.seeds[0]),
+    }
+    if args.timing_only:
+        save_results("forecast-timing", out)
+        return
+    quality: dict[str, list[dict[str, Any]]] = {}
     series: dict[str, pd.Series] = {}
     for seed in args.seeds:
         series[f"demo seed {seed}, 400 days"] = demo_series(seed, 400)
     if not args.no_journey:
         series.update(journey_series())
-    out: dict[str, Any] = {}
     for name, values in series.items():
         for history_days in (90, 300):
             started = time.perf_counter()
@@ -193,10 +326,11 @@ def main() -> None:
             )
             rows = evaluate(values, history_days, shift)
             title = f"{name}, {history_days}-day histories"
-            out[title] = rows
+            quality[title] = rows
             _print(title, rows)
             print(f"({time.perf_counter() - started:.0f} s)")
-    save_results("forecast", out)
+    print_medians(quality)
+    save_results("forecast", {**out, **quality})
 
 
 if __name__ == "__main__":

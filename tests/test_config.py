@@ -53,10 +53,12 @@ def test_invalid_value_names_the_setting(
 
 
 def test_importing_the_app_creates_nothing_and_defers_the_ml_stack(tmp_path: Path) -> None:
-    """The API answers before pandas, scikit-learn and SciPy, which take seconds, are imported."""
+    """The API answers before pandas, scikit-learn, SciPy and statsmodels, which take seconds, are
+    imported."""
     code = (
         "import sys, app.main, app.dev.launch, app.dev.demo.cli; "
-        "print(sorted(m for m in ('sklearn', 'scipy', 'joblib', 'pandas') if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'joblib', 'pandas', 'statsmodels') "
+        "if m in sys.modules))"
     )
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(

@@ -6,19 +6,27 @@ asked for the days right after it.
 - `weekday_mean_28`, `weekday_mean_90`: the mean of each weekday over the last 28 or 90 days;
 - `RandomForestRegressor`, `LinearRegression`: the original's recursive regressors on calendar,
   lag and rolling features (see `features`);
-- `ensemble`: the median of a fixed set of members, chosen with the benchmark, not per training.
+- `ETS`: additive weekly-seasonal exponential smoothing (statsmodels' Holt-Winters), without a
+  trend or with a damped one, whichever has the lower AIC;
+- `ARIMA`: seasonal ARIMA (p,0,q)(0,1,1) with a weekly season (statsmodels' SARIMAX), the
+  (p, q) of the lowest AIC among (1,0), (0,1) and (1,1);
+- `ensemble`: the median of a fixed set of members, chosen with the benchmark, not per training:
+  seasonal naive, both weekday means, the recursive random forest and ETS (adding ETS lowered
+  the mean MASE over the demo and Complete Journey series; ARIMA did not earn its place: see
+  docs/benchmarks.md, which has their fit times too).
 """
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
-from app.config import ForecastMethod
+from app.config import MAX_FORECAST_HORIZON, ForecastMethod
 from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features, next_day_features
 
 CandidateName = ForecastMethod
@@ -27,11 +35,18 @@ ENSEMBLE_MEMBERS: tuple[CandidateName, ...] = (
     "weekday_mean_28",
     "weekday_mean_90",
     "RandomForestRegressor",
+    "ETS",
 )
 WEEK = 7
 # The regressors learn from the last year at most: a backtest refits them at every origin, and
 # three years of rows made a training with ten categories take 80 s instead of about 30 s.
 REGRESSOR_MAX_DAYS = 365
+# ETS and ARIMA fit on the last year at most: older days barely move a weekly model's
+# parameters, while the fit time grows with them (SARIMAX takes seconds on 3 years).
+STATS_WINDOW = 52 * WEEK
+STATS_MIN_DAYS = 4 * WEEK  # a weekly season and its smoothing need a few weeks to estimate
+ARIMA_ORDERS = ((1, 0, 0), (0, 0, 1), (1, 0, 1))
+ARIMA_SEASONAL_ORDER = (0, 1, 1, WEEK)
 
 
 class Fitted(Protocol):
@@ -90,6 +105,44 @@ class Recursive:
 
 
 @dataclass
+class DampedSeasonal:
+    """Additive exponential smoothing's forecast from its final states: the level, plus the
+    trend damped by `damping` each day ahead, plus the effect of each of the next 7 days.
+    Computed here rather than by statsmodels 0.15's `forecast`, which repeats a seasonal state
+    one week old at every 7th day ahead."""
+
+    level: float
+    trend: float
+    damping: float
+    season: np.ndarray
+
+    def predict(self, steps: int) -> np.ndarray:
+        damped = self.trend * np.cumsum(self.damping ** np.arange(1, steps + 1))
+        return np.maximum(self.level + damped + np.resize(self.season, steps), 0.0)
+
+
+@dataclass
+class StateSpace:
+    """A linear state-space model's forecast from its state predicted for the first day ahead:
+    each day is `intercept + design @ state`, then `state = shift + transition @ state`.
+    Only numpy arrays: the saved model needs no statsmodels to load."""
+
+    design: np.ndarray
+    intercept: float
+    transition: np.ndarray
+    shift: np.ndarray
+    state: np.ndarray
+
+    def predict(self, steps: int) -> np.ndarray:
+        state = self.state
+        predicted = np.empty(steps)
+        for step in range(steps):
+            predicted[step] = self.intercept + self.design @ state
+            state = self.shift + self.transition @ state
+        return np.maximum(predicted, 0.0)
+
+
+@dataclass
 class Median:
     members: list[Fitted]
 
@@ -131,12 +184,93 @@ def _seasonal_naive(series: pd.Series) -> Fitted:
     return SeasonalNaive(series.to_numpy()[-WEEK:].copy())
 
 
+def _lowest_aic(fit_one: Callable[[Any], Any], options: Iterable[Any]) -> Any | None:
+    """Of the statsmodels results `fit_one(option)` that fit, the one of lowest AIC, or None.
+    Their warnings (no convergence, starting values replaced) are silenced here only: a fit
+    that went wrong shows in its AIC or its forecast."""
+    results = []
+    for option in options:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = fit_one(option)
+        except (ValueError, ArithmeticError):  # numpy's LinAlgError is a ValueError
+            continue
+        if not np.isnan(result.aic):
+            results.append(result)
+    return min(results, key=lambda result: result.aic) if results else None
+
+
+def _ets(values: np.ndarray) -> Fitted | None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    def fit_trend(trend: str | None) -> Any:
+        return ExponentialSmoothing(
+            values,
+            trend=trend,
+            damped_trend=trend is not None,
+            seasonal="add",
+            seasonal_periods=WEEK,
+        ).fit()
+
+    best = _lowest_aic(fit_trend, (None, "add"))
+    if best is None:
+        return None
+    damped = best.model.damped_trend
+    return DampedSeasonal(
+        level=float(best.level[-1]),
+        trend=float(best.trend[-1]) if damped else 0.0,
+        damping=float(best.params["damping_trend"]) if damped else 0.0,
+        season=np.array(best.season[-WEEK:]),
+    )
+
+
+def _arima(values: np.ndarray) -> Fitted | None:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    def fit_order(order: tuple[int, int, int]) -> Any:
+        return SARIMAX(
+            values, order=order, seasonal_order=ARIMA_SEASONAL_ORDER, concentrate_scale=True
+        ).fit(disp=False)
+
+    best = _lowest_aic(fit_order, ARIMA_ORDERS)
+    if best is None:
+        return None
+    model = best.filter_results
+    return StateSpace(
+        design=model.design[0, :, 0].copy(),
+        intercept=float(model.obs_intercept[0, 0]),
+        transition=model.transition[:, :, 0].copy(),
+        shift=model.state_intercept[:, 0].copy(),
+        state=model.predicted_state[:, -1].copy(),
+    )
+
+
+def _statistical(
+    fit_values: Callable[[np.ndarray], Fitted | None],
+) -> Callable[[pd.Series], Fitted]:
+    """Fits on the last STATS_WINDOW days; the seasonal naive forecast stands in when the
+    history is too short, no specification fits, or the forecast is not finite."""
+
+    def fit(series: pd.Series) -> Fitted:
+        fitted = None
+        if len(series) >= STATS_MIN_DAYS:
+            fitted = fit_values(series.to_numpy(dtype=float)[-STATS_WINDOW:])
+        if fitted is None or not np.isfinite(fitted.predict(MAX_FORECAST_HORIZON)).all():
+            return _seasonal_naive(series)
+        return fitted
+
+    return fit
+
+
 FITTERS: dict[CandidateName, Callable[[pd.Series], Fitted]] = {
     "seasonal_naive": _seasonal_naive,
     "weekday_mean_28": _weekday_mean(28),
     "weekday_mean_90": _weekday_mean(90),
     "RandomForestRegressor": _recursive("RandomForestRegressor"),
     "LinearRegression": _recursive("LinearRegression"),
+    "ETS": _statistical(_ets),
+    "ARIMA": _statistical(_arima),
 }
 # What each method needs, in days of history: a week to repeat, the warm-up of the lags and
 # rolling windows plus as many days again to learn from.
@@ -146,8 +280,10 @@ MIN_DAYS: dict[CandidateName, int] = {
     "weekday_mean_90": WEEK,
     "RandomForestRegressor": 2 * WARM_UP_DAYS,
     "LinearRegression": 2 * WARM_UP_DAYS,
-    "ensemble": 2 * WARM_UP_DAYS,
+    "ETS": STATS_MIN_DAYS,
+    "ARIMA": STATS_MIN_DAYS,
 }
+MIN_DAYS["ensemble"] = max(MIN_DAYS[member] for member in ENSEMBLE_MEMBERS)
 
 
 def fit(name: CandidateName, series: pd.Series) -> Fitted:

@@ -40,7 +40,15 @@ def test_features_of_a_day_never_see_that_day() -> None:
 
 @pytest.mark.parametrize(
     "model_type",
-    ["ensemble", "RandomForestRegressor", "LinearRegression", "seasonal_naive", "weekday_mean_28"],
+    [
+        "ensemble",
+        "RandomForestRegressor",
+        "LinearRegression",
+        "seasonal_naive",
+        "weekday_mean_28",
+        "ETS",
+        "ARIMA",
+    ],
 )
 def test_forecast_follows_the_weekly_pattern(model_type: ForecastModelType) -> None:
     series = weekly_series()
