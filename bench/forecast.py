@@ -16,7 +16,6 @@ of one fit and 30-day forecast of each candidate, and of a whole training, on 90
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.core.runner import _WORKER_ENV
 from app.dev.demo.generator import DemoDataSpec, generate
 from app.forecast import backtest
 from app.forecast.candidates import ENSEMBLE_MEMBERS, FITTERS, CandidateName, Fitted, Median, fit
 from app.forecast.model import ForecastModel, train_forecaster
-from bench.serving import save_results
+from bench.serving import as_worker, save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES: list[CandidateName] = [*FITTERS, "ensemble"]
@@ -293,11 +291,7 @@ def statsmodels_import_seconds() -> float:
 
 
 def main() -> None:
-    if any(os.environ.get(name) != value for name, value in _WORKER_ENV.items()):
-        # Fit as the service's worker does, with one BLAS thread: with two, on this busy
-        # 2-core machine, a SARIMAX fit took 40 times longer.
-        command = [sys.executable, "-m", "bench.forecast", *sys.argv[1:]]
-        os.execve(sys.executable, command, {**os.environ, **_WORKER_ENV})
+    as_worker("bench.forecast")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")

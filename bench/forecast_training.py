@@ -31,7 +31,7 @@ from app.forecast.model import train_forecasters
 from app.forecast.queries import daily_sales
 from bench.demo_db import DATABASE, embedded_database, seed
 from bench.forecast import NON_SALES
-from bench.serving import ROOT, save_results
+from bench.serving import ROOT, as_worker, save_results
 
 DATABASE_SIZE = 1_000_000
 MAX_CATEGORIES = Settings.model_fields["FORECAST_MAX_CATEGORIES"].default
@@ -145,6 +145,7 @@ async def _time_query(url: str) -> dict[str, Any]:
 
 
 def main() -> None:
+    as_worker("bench.forecast_training")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".data")
     parser.add_argument("--no-database", action="store_true")

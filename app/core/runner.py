@@ -19,7 +19,7 @@ from app.errors import ServiceError
 
 # BLAS and OpenMP pools in the worker: one thread each, so a fit uses one core and leaves the
 # other to the server.
-_WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class WorkerDied(ServiceError):
@@ -56,7 +56,7 @@ class FitRunner:
         if self._stopped:
             raise ServiceStopping("The service is stopping; the model was not fitted.")
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=1, env=_WORKER_ENV)
+            self._executor = ProcessPoolExecutor(max_workers=1, env=WORKER_ENV)
         return self._executor
 
     async def fit(self, target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
