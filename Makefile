@@ -14,8 +14,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)  ## embedded DB (unless MONGODB_URL answers) + demo data if empty + API on :8000
 	$(PY) -m app.dev.launch
 
+# Tests fit in-process with one BLAS/OpenMP thread, as the service's worker does: with two, on a
+# busy 2-core machine, the statsmodels fits of the forecast tests took 5 to 12 times longer.
 test: lint  ## lint (ruff, mypy, import rules), then the whole suite against an in-process SecantusDB
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
