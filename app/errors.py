@@ -66,3 +66,15 @@ class TooLarge(ServiceError):
     """The request asks for more work than one call may: the detail says the limit."""
 
     status_code = 413
+
+
+class NotFound(ServiceError):
+    """The request names something the service does not know: the detail says what."""
+
+    status_code = 404
+
+
+class OverBudget(ServiceError):
+    """A configured model would not fit the memory budget set for it."""
+
+    status_code = 409

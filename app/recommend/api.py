@@ -1,15 +1,20 @@
-"""Recommendation routes: validate, call the service, answer."""
+"""Recommendation routes: validate, call the service, answer. Nothing here waits for MongoDB."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.core.dependencies import from_state
-from app.core.schemas import ERROR_RESPONSES
-from app.recommend.schemas import RecommendationResponse, RecommendStatus
+from app.core.schemas import ERROR_RESPONSES, NOT_FOUND
+from app.recommend.schemas import (
+    RecommendationResponse,
+    RecommendStatus,
+    SimilarProductsResponse,
+)
 from app.recommend.service import RecommendService
 
 ServiceDep = Annotated[RecommendService, Depends(from_state("recommend", RecommendService))]
+Count = Annotated[int, Query(ge=1, le=50, description="How many products to return.", examples=[5])]
 router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"])
 
 
@@ -17,7 +22,7 @@ router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"])
     "/user/{user_id}",
     summary="Recommend products to a user",
     response_model=RecommendationResponse,
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, 404: NOT_FOUND},
 )
 async def recommend_for_user(
     service: ServiceDep,
@@ -30,14 +35,48 @@ async def recommend_for_user(
             examples=["0b7e1f3c-5a4d-4c1e-9a57-2f4b7d1e8c90"],
         ),
     ],
-    num_recommendations: Annotated[
-        int, Query(ge=1, le=50, description="How many products to return.", examples=[5])
-    ] = 10,
+    num_recommendations: Count = 10,
+    category: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only products of this category (any case); 404 when no product of "
+            "the model has it.",
+            examples=["Electronics"],
+        ),
+    ] = None,
 ) -> RecommendationResponse:
-    """Products the user has not bought, best first; an unknown user gets popular products."""
-    return await service.recommend(user_id, num_recommendations)
+    """Products the user has not bought, in stock and in the catalogue, best first; a user the
+    model does not know, or with too few purchases, gets popular picks."""
+    return service.recommend(user_id, num_recommendations, category)
+
+
+@router.get(
+    "/product/{product_id}/similar",
+    summary="Products similar to one",
+    response_model=SimilarProductsResponse,
+    responses={**ERROR_RESPONSES, 404: NOT_FOUND},
+)
+async def similar_products(
+    service: ServiceDep,
+    product_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=200,
+            description="A productId the model learnt from (bought in its window).",
+            examples=["9d2c4b7a-1e3f-4a5b-8c6d-7e8f9a0b1c2d"],
+        ),
+    ],
+    num_recommendations: Count = 10,
+) -> SimilarProductsResponse:
+    """Products most often bought by the same customers, from the served model's item
+    representation; in stock and in the catalogue."""
+    return service.similar(product_id, num_recommendations)
 
 
 @router.get("/status", summary="Recommendation model status", response_model=RecommendStatus)
 async def status(service: ServiceDep) -> RecommendStatus:
+    """The evaluation table of the last training, and how fresh the request filters are."""
     return service.status()
