@@ -248,7 +248,7 @@ def main() -> None:
         results["training"] = training_scale(["SVD", "ALS", "EASE", "auto"])
         purchases = synthetic()
         for model_type in ("SVD", "ALS", "EASE"):
-            model = train_recommender(purchases, _config(model_type))  # type: ignore[arg-type]
+            model = train_recommender(purchases, _config(model_type))
             results["scoring"][model_type] = scoring_latency(model)
             print(model_type, results["scoring"][model_type])
     print(f"\nwritten to {save_results('recommend', results)}")

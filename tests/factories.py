@@ -79,6 +79,14 @@ async def running(
         yield client
 
 
+@asynccontextmanager
+async def trained(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """`running`, once every model is trained."""
+    async with running(settings) as client:
+        await wait_trained(client)
+        yield client
+
+
 async def wait_until(
     condition: Callable[[], Awaitable[bool]], seconds: float = 120, what: str = "condition"
 ) -> None:

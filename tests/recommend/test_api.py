@@ -17,9 +17,8 @@ from tests.factories import (
     NOW,
     category_of,
     make_settings,
-    running,
     taste_events,
-    wait_trained,
+    trained,
     wait_until,
 )
 
@@ -60,17 +59,19 @@ async def shop(mongo_server: SecantusDBServer) -> AsyncIterator[AsyncDatabase]:
 async def taste(
     mongo_server: SecantusDBServer, shop: AsyncDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(
-        mongo_server.uri,
-        Path(tmp_path_factory.mktemp("taste")),
-        DATABASE_NAME=shop.name,
-        MIN_INTERACTIONS_FOR_RECOMMENDATION=3,
-        RECOMMENDER_COMPONENTS=8,
-        RECOMMEND_REFRESH_SECONDS=0.2,
-    )
-    async with running(settings) as http:
-        await wait_trained(http)
+    """An app trained on the taste shop, its filters refreshed every 0.2 s."""
+    directory = Path(tmp_path_factory.mktemp("taste"))
+    async with trained(make_settings(mongo_server.uri, directory, **_taste_settings(shop))) as http:
         yield http
+
+
+def _taste_settings(shop: AsyncDatabase) -> dict[str, object]:
+    return {
+        "DATABASE_NAME": shop.name,
+        "MIN_INTERACTIONS_FOR_RECOMMENDATION": 3,
+        "RECOMMENDER_COMPONENTS": 8,
+        "RECOMMEND_REFRESH_SECONDS": 0.2,
+    }
 
 
 async def _recommend(client: httpx.AsyncClient, user: str, **params: str | int) -> dict:
