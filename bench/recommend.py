@@ -19,12 +19,19 @@ and p99 over 2,000 users.
 """
 
 import argparse
+import asyncio
 import multiprocessing
 import resource
+import signal
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 
@@ -214,11 +221,82 @@ def scoring_latency(model: Recommender, samples: int = 2_000) -> dict[str, float
     return percentiles(timings)
 
 
+async def _clients(base: str, users: list[str], clients: int, until: Callable[[], bool]) -> dict:
+    """`clients` concurrent callers, each alternating a recommendation (three in four for a
+    known user, else an unknown one) and /api/v1/health/, until `until()`."""
+    samples: dict[str, list[float]] = {"recommend": [], "health": []}
+    errors: dict[str, int] = {"recommend": 0, "health": 0}
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+
+        async def caller(number: int) -> None:
+            rng = np.random.default_rng(number)
+            while not until():
+                for kind in ("recommend", "health"):
+                    if kind == "health":
+                        path = "/api/v1/health/"
+                    else:
+                        user = users[rng.integers(len(users))] if rng.random() < 0.75 else "new"
+                        path = f"/api/v1/recommend/user/{user}?num_recommendations=10"
+                    started = time.perf_counter()
+                    response = await http.get(path)
+                    samples[kind].append((time.perf_counter() - started) * 1000)
+                    errors[kind] += response.status_code != 200
+
+        await asyncio.gather(*(caller(n) for n in range(clients)))
+    return {kind: {**percentiles(samples[kind]), "errors": errors[kind]} for kind in samples}
+
+
+def http_latency(size: int, clients: int = 32, seconds: float = 20.0) -> dict[str, Any]:
+    """The service as a child process over `size` stored demo transactions: recommendation and
+    health latency from `clients` concurrent callers in this process, idle and while the
+    recommendation model trains."""
+    from pymongo import MongoClient
+
+    from bench.demo_db import DATABASE, embedded_database, seed
+    from bench.serving import ROOT, free_port, start_service, time_to_first_health, wait_trained
+
+    workdir = ROOT / "bench" / ".data"
+    with embedded_database(workdir / f"db-{size}") as url:
+        seed(url, size)
+        mongo: MongoClient[dict[str, Any]]
+        with MongoClient(url) as mongo:
+            users = [str(u) for u in mongo[DATABASE].transactions.distinct("userId")][:5_000]
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+            service = start_service(url, port, Path(scratch))
+            try:
+                time_to_first_health(base, time.perf_counter())
+                wait_trained(base)
+                deadline = time.monotonic() + seconds
+                idle = asyncio.run(
+                    _clients(base, users, clients, lambda: time.monotonic() > deadline)
+                )
+                training = threading.Thread(
+                    target=httpx.post,
+                    args=(f"{base}/api/v1/recommend/train",),
+                    kwargs={"timeout": 1800},
+                )
+                training.start()
+                busy = asyncio.run(_clients(base, users, clients, lambda: not training.is_alive()))
+                training.join()
+            finally:
+                service.send_signal(signal.SIGINT)
+                service.wait(120)
+    result = {"transactions": size, "clients": clients, "idle": idle, "while_training": busy}
+    print(result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.recommend")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument(
+        "--http-size", type=int, help="stored demo transactions for the 32-client HTTP run"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"quality": [], "training": [], "scoring": {}}
     print("## Quality (90-day window, last 14 days held out)")
@@ -251,6 +329,8 @@ def main() -> None:
             model = train_recommender(purchases, _config(model_type))
             results["scoring"][model_type] = scoring_latency(model)
             print(model_type, results["scoring"][model_type])
+    if args.http_size:
+        results["http"] = http_latency(args.http_size)
     print(f"\nwritten to {save_results('recommend', results)}")
 
 

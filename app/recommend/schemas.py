@@ -90,7 +90,8 @@ class FiltersStatus(BaseModel):
 class RecommendStatus(ModelStatus):
     n_components: int = Field(examples=[50], description="Factors of SVD and ALS.")
     served: str | None = Field(
-        examples=["EASE"], description="The model served: SVD-binary, SVD-log, ALS or EASE."
+        examples=["EASE"],
+        description="The model served: SVD-binary, SVD-log, ALS, EASE or EASE-top.",
     )
     evaluation: dict[str, dict[str, float]] = Field(
         examples=[
