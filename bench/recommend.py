@@ -158,6 +158,7 @@ def synthetic(
         quantity_before=(last < cutoff).astype(np.float32),
         last=last,
         last_before=np.where(last < cutoff, last, np.nan),
+        bought_before=last < cutoff,
         cutoff=cutoff,
         end=end,
     )

@@ -49,8 +49,11 @@ CANDIDATES: dict[ModelType, tuple[Candidate, ...]] = {
 
 @dataclass(frozen=True)
 class Purchases:
-    """The window's (user, product) pairs as MongoDB grouped them. Dates are epoch seconds;
-    `last_before` is NaN for a pair first bought after the evaluation's cut-off."""
+    """The (user, product) pairs as MongoDB grouped them. Dates are epoch seconds; `last` is
+    NaN for a pair not sold in the window (it only tells what the user must not be shown),
+    `last_before` for one not sold in the window before the evaluation's cut-off;
+    `bought_before` says whether the pair has any transaction before the cut-off, whatever its
+    status or date."""
 
     user_ids: np.ndarray  # str per user code
     item_ids: np.ndarray  # str per item code
@@ -60,6 +63,7 @@ class Purchases:
     quantity_before: np.ndarray  # float32, before the cut-off
     last: np.ndarray  # float64, last purchase
     last_before: np.ndarray  # float64, last purchase before the cut-off, or NaN
+    bought_before: np.ndarray  # bool
     cutoff: float
     end: float
 
@@ -93,6 +97,7 @@ class Purchases:
             quantity_before=pairs["quantity_before"].to_numpy(np.float32),
             last=pairs["last"].to_numpy(np.float64),
             last_before=pairs["last_before"].to_numpy(np.float64),
+            bought_before=pairs["last_before"].notna().to_numpy(),
             cutoff=cutoff,
             end=end,
         )
@@ -168,6 +173,7 @@ class Recommender:
     user_ids: np.ndarray
     item_ids: np.ndarray
     seen: csr_matrix  # users x items, the pairs of the window as the scorer was fitted on
+    older: csr_matrix  # users x items, pairs with transactions but no sale in the window
     scorer: Factors | ItemWeights
     popularity: np.ndarray  # distinct buyers of the last POPULAR_DAYS (ties: of the window)
     served: Candidate
@@ -200,12 +206,13 @@ class Recommender:
         return self._items.get(product_id)
 
     def bought(self, user: int) -> np.ndarray:
-        items: np.ndarray = self.seen.indices[self.seen.indptr[user] : self.seen.indptr[user + 1]]
-        return items
+        """Every product the user has a transaction for: never recommended to them."""
+        return np.concatenate([_row(self.seen, user), _row(self.older, user)])
 
     def personal(self, user: int) -> bool:
-        """Whether the user bought enough distinct products for personal recommendations."""
-        return len(self.bought(user)) >= self.min_items
+        """Whether the user bought enough distinct products in the window for personal
+        recommendations."""
+        return len(_row(self.seen, user)) >= self.min_items
 
     def recommend(self, user: int, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
         """The `n` best `allowed` items for a known user, leaving out `bought` (item codes).
@@ -236,6 +243,11 @@ def _one_blas_thread() -> AbstractContextManager[object]:
     return limited
 
 
+def _row(matrix: csr_matrix, user: int) -> np.ndarray:
+    items: np.ndarray = matrix.indices[matrix.indptr[user] : matrix.indptr[user + 1]]
+    return items
+
+
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray, banned: np.ndarray) -> Ranked:
     """The `n` highest finite scores among allowed items, best first, by partial sort."""
     scores = np.where(allowed, scores, -np.inf).astype(np.float64)
@@ -251,7 +263,8 @@ def _top(scores: np.ndarray, n: int, allowed: np.ndarray, banned: np.ndarray) ->
 def train_recommender(purchases: Purchases, config: Config) -> Recommender:
     """Evaluates the candidates of the configured type on the held-out days, then refits the
     best on the whole window."""
-    n_users, n_items = len(purchases.user_ids), len(purchases.item_ids)
+    sold = ~np.isnan(purchases.last)
+    n_users, n_items = len(np.unique(purchases.users[sold])), len(purchases.item_ids)
     if n_users < 2 or n_items < 3:
         raise NotEnoughData(
             f"Recommendations need purchases by at least 2 users of at least 3 products; found "
@@ -262,16 +275,16 @@ def train_recommender(purchases: Purchases, config: Config) -> Recommender:
     held = _held_out(purchases)
     evaluation = evaluate(held, candidates, config)
     served = _best(candidates, evaluation)
-    every = np.ones(len(purchases.users), dtype=bool)
     scale: Scale = "log" if served == "SVD-log" else "binary"
-    seen = _weighted(_matrix(purchases, purchases.quantity, every), scale)
-    recent = np.where(purchases.last >= purchases.end - POPULAR_DAYS * _DAY, 1.0, 0.0)
+    seen = _weighted(_matrix(purchases, purchases.quantity, sold), scale)
+    recent = (purchases.last[sold] >= purchases.end - POPULAR_DAYS * _DAY).astype(np.float64)
     model = Recommender(
         user_ids=purchases.user_ids,
         item_ids=purchases.item_ids,
         seen=seen,
+        older=_matrix(purchases, np.ones(len(sold), dtype=np.float32), ~sold),
         scorer=fit(served, seen, config),
-        popularity=_popularity(purchases.items, recent, n_items),
+        popularity=_popularity(purchases.items[sold], recent, n_items),
         served=served,
         components=min(config.components, n_items - 1, n_users - 1),
         min_items=config.min_items,
@@ -439,7 +452,8 @@ class HeldOut:
 def _held_out(purchases: Purchases) -> HeldOut:
     before = ~np.isnan(purchases.last_before)
     train = _matrix(purchases, purchases.quantity_before, before)
-    test = _matrix(purchases, np.ones(len(before), dtype=np.float32), ~before)
+    new = ~np.isnan(purchases.last) & ~purchases.bought_before
+    test = _matrix(purchases, np.ones(len(before), dtype=np.float32), new)
     active = np.flatnonzero((np.diff(train.indptr) > 0) & (np.diff(test.indptr) > 0))
     if len(active) > EVAL_MAX_USERS:
         active = np.sort(np.random.default_rng(0).choice(active, EVAL_MAX_USERS, replace=False))

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.core.database import database_errors
-from app.core.transactions import sales_filter
+from app.core.transactions import window_filter
 
 if TYPE_CHECKING:
     from app.recommend.model import Purchases
@@ -40,70 +40,60 @@ class RecommendQueries:
             "p": f"${settings.TRANSACTION_PRODUCT_FIELD}",
         }
 
-    def _pairs(self, start: datetime, end: datetime | None = None) -> dict[str, Any]:
-        """Sales of the window that name a user and a product."""
+    def _named(self) -> dict[str, Any]:
+        """Transactions that name a user and a product."""
         s = self._s
         return {
-            **sales_filter(s, start, end),
             s.TRANSACTION_USER_FIELD: {"$type": "string"},
             s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
         }
 
     async def purchases(self, start: datetime, cutoff: datetime, end: datetime) -> Purchases:
-        """Every (user, product) pair bought in [start, end), with its quantity and last date,
-        overall and before `cutoff` (the evaluation's split), summed by MongoDB."""
-        import numpy as np
-
-        from app.recommend.model import Purchases
-
+        """Every (user, product) pair with a transaction, summed by MongoDB: its sales of
+        [start, end) (quantity and last date, overall and before `cutoff`, the evaluation's
+        split), and whether it has any transaction before `cutoff`, whatever its status or date.
+        Pairs without a sale in the window are kept only for products sold in it: they tell
+        what a user must not be recommended."""
         s = self._s
         date, quantity = f"${s.TRANSACTION_DATE_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
         before = {"$lt": [date, cutoff]}
+        sale = {
+            "$and": [
+                {"$gte": [date, start]},
+                {"$lt": [date, end]},
+                {"$not": [{"$in": [f"${s.TRANSACTION_STATUS_FIELD}", s.NON_SALE_STATUSES]}]},
+            ]
+        }
+        sale_before = {"$and": [sale, before]}
         pipeline: list[dict[str, Any]] = [
-            {"$match": self._pairs(start, end)},
+            {"$match": self._named()},
             {
                 "$group": {
                     "_id": self._pair,
-                    "q": {"$sum": quantity},
-                    "qb": {"$sum": {"$cond": [before, quantity, 0]}},
-                    "last": {"$max": date},
-                    "lastb": {"$max": {"$cond": [before, date, None]}},
+                    "q": {"$sum": {"$cond": [sale, quantity, 0]}},
+                    "qb": {"$sum": {"$cond": [sale_before, quantity, 0]}},
+                    "last": {"$max": {"$cond": [sale, date, None]}},
+                    "lastb": {"$max": {"$cond": [sale_before, date, None]}},
+                    "anyb": {"$max": {"$cond": [before, 1, 0]}},
                 }
             },
         ]
-        users: dict[str, int] = {}
-        items: dict[str, int] = {}
-        user_codes: list[int] = []
-        item_codes: list[int] = []
-        numbers: list[tuple[float, float, float, float]] = []
+        rows: list[tuple[str, str, float, float, float, float, bool]] = []
         async with database_errors():
             cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
             async for row in cursor:
-                pair = row["_id"]
-                user_codes.append(users.setdefault(pair["u"], len(users)))
-                item_codes.append(items.setdefault(pair["p"], len(items)))
-                last_before = row["lastb"]
-                numbers.append(
+                rows.append(
                     (
+                        row["_id"]["u"],
+                        row["_id"]["p"],
                         float(row["q"] or 0),
                         float(row["qb"] or 0),
-                        row["last"].timestamp(),
-                        last_before.timestamp() if last_before is not None else float("nan"),
+                        _seconds(row["last"]),
+                        _seconds(row["lastb"]),
+                        bool(row["anyb"]),
                     )
                 )
-        columns = np.asarray(numbers, dtype=np.float64).reshape(-1, 4)
-        return Purchases(
-            user_ids=np.asarray(list(users), dtype=object),
-            item_ids=np.asarray(list(items), dtype=object),
-            users=np.asarray(user_codes, dtype=np.int32),
-            items=np.asarray(item_codes, dtype=np.int32),
-            quantity=columns[:, 0].astype(np.float32),
-            quantity_before=columns[:, 1].astype(np.float32),
-            last=columns[:, 2],
-            last_before=columns[:, 3],
-            cutoff=cutoff.timestamp(),
-            end=end.timestamp(),
-        )
+        return _as_purchases(rows, cutoff, end)
 
     async def products(self, product_ids: list[str]) -> dict[str, ProductDetails]:
         """Name, category, price and stock of the given products, keyed by product id; products
@@ -131,16 +121,52 @@ class RecommendQueries:
         return found
 
     async def purchases_since(self, start: datetime) -> list[tuple[str, str, datetime]]:
-        """The (user, product) pairs bought from `start` on, each with its last purchase date:
-        what customers bought since the model was trained."""
+        """The (user, product) pairs with a transaction from `start` on, whatever its status,
+        each with its last date: what customers bought since the model was trained."""
         s = self._s
         pipeline: list[dict[str, Any]] = [
-            {"$match": self._pairs(start)},
+            {"$match": {**window_filter(s, start), **self._named()}},
             {"$group": {"_id": self._pair, "last": {"$max": f"${s.TRANSACTION_DATE_FIELD}"}}},
         ]
         async with database_errors():
             cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
             return [(row["_id"]["u"], row["_id"]["p"], row["last"]) async for row in cursor]
+
+
+def _seconds(moment: datetime | None) -> float:
+    return float("nan") if moment is None else moment.timestamp()
+
+
+def _as_purchases(
+    rows: list[tuple[str, str, float, float, float, float, bool]], cutoff: datetime, end: datetime
+) -> Purchases:
+    """The pairs as arrays, products coded in the order of their first sale, and pairs of
+    products never sold in the window dropped."""
+    import numpy as np
+
+    from app.recommend.model import Purchases
+
+    items: dict[str, int] = {}
+    for row in rows:
+        if row[4] == row[4]:  # sold in the window (not NaN)
+            items.setdefault(row[1], len(items))
+    kept = [row for row in rows if row[1] in items]
+    users: dict[str, int] = {}
+    user_codes = [users.setdefault(row[0], len(users)) for row in kept]
+    columns = np.array([row[2:] for row in kept], dtype=np.float64).reshape(-1, 5)
+    return Purchases(
+        user_ids=np.asarray(list(users), dtype=object),
+        item_ids=np.asarray(list(items), dtype=object),
+        users=np.asarray(user_codes, dtype=np.int32),
+        items=np.asarray([items[row[1]] for row in kept], dtype=np.int32),
+        quantity=columns[:, 0].astype(np.float32),
+        quantity_before=columns[:, 1].astype(np.float32),
+        last=columns[:, 2],
+        last_before=columns[:, 3],
+        bought_before=columns[:, 4] > 0,
+        cutoff=cutoff.timestamp(),
+        end=end.timestamp(),
+    )
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:

@@ -3,7 +3,7 @@ category u % 3), with the filters refreshed every 0.2 s; and the backend's call 
 demo data."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,8 +26,27 @@ TASTE_DB = "recommend_taste"
 RECOMMEND = "/api/v1/recommend"
 
 
-async def _write_taste_shop(db: AsyncDatabase) -> None:
+def _never_sold_to_u4() -> list[str]:
+    """Two Toys (u4's taste) that u4 has no sale of in the window."""
     events = taste_events()
+    bought = set(events[events["userId"] == "u4"]["productId"])
+    return [p for p in (f"p{i}" for i in range(10, 20)) if p not in bought][:2]
+
+
+async def _write_taste_shop(db: AsyncDatabase) -> None:
+    """The taste events, plus for u4 a failed order of one product in the window and a sale of
+    another long before it."""
+    events = taste_events()
+    failed, old = _never_sold_to_u4()
+    await db.transactions.insert_many(
+        [
+            {"transactionId": "failed", "userId": "u4", "productId": failed, "quantity": 1,
+             "totalPrice": 10.0, "transactionDate": NOW - timedelta(days=2), "status": "failed"},
+            {"transactionId": "old", "userId": "u4", "productId": old, "quantity": 1,
+             "totalPrice": 10.0, "transactionDate": NOW - timedelta(days=400),
+             "status": "completed"},
+        ]
+    )  # fmt: skip
     await db.products.insert_many(
         [
             {"productId": f"p{i}", "name": f"Product {i}", "category": category_of(f"p{i}"),
@@ -132,6 +151,15 @@ async def test_bought_out_of_stock_and_missing_products_are_never_shown(
     assert not bought_in_window & set(after)
     assert not {sold_out, removed} & set(popular)
     assert len(popular) == 28
+
+
+async def test_products_with_any_transaction_whatever_its_status_or_date_are_not_shown(
+    taste: httpx.AsyncClient,
+) -> None:
+    shown = _ids(await _recommend(taste, "u4", num_recommendations=30))
+
+    assert len(shown) >= 10
+    assert not set(_never_sold_to_u4()) & set(shown)
 
 
 async def test_category_filter_is_applied_in_any_case(taste: httpx.AsyncClient) -> None:
