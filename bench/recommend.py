@@ -110,8 +110,9 @@ def quality(name: str, purchases: Purchases) -> dict[str, Any]:
     popular = table[POPULAR]["ndcg_at_10"]
     print(
         f"\n#### {name}: {len(purchases.user_ids):,} users, {len(purchases.item_ids):,} "
-        f"products, {len(purchases.users):,} pairs; {int(table[POPULAR]['users']):,} users "
-        f"evaluated; served {model.served}, NDCG {served / popular:.2f}x popularity "
+        f"products, {len(purchases.users):,} pairs; "
+        f"{int(table[POPULAR]['users_evaluated']):,} users evaluated; served {model.served}, "
+        f"NDCG {served / popular:.2f}x popularity "
         f"(training with evaluation {seconds:.1f} s)\n"
     )
     print("| model | " + " | ".join(METRICS) + " |")

@@ -504,5 +504,5 @@ def _metrics(score: Callable[[np.ndarray], np.ndarray], held: HeldOut) -> dict[s
     return {
         **{key: round(total / n, 5) for key, total in sums.items()},
         "coverage": round(len(shown) / held.train.shape[1], 5),
-        "users": float(n),
+        "users_evaluated": float(n),
     }

@@ -104,9 +104,10 @@ class RecommendService(ModelService):
                 recommendations=_shown(model.recommend(user, count, allowed, bought), snapshot),
             )
         return RecommendationResponse(
-            message=f"User {user_id} has too few purchases for personal recommendations, so "
-            f"these are popular picks{of_category}: the products most customers bought in the "
-            f"last {POPULAR_DAYS} days, leaving out what the user bought.",
+            message=f"User {user_id} is new or has too few purchases for personal "
+            f"recommendations, so these are popular picks{of_category}: the products most "
+            f"customers bought in the last {POPULAR_DAYS} days, leaving out what the user "
+            "bought.",
             user_id=user_id,
             strategy="popular",
             category=category,
