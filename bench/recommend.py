@@ -1,6 +1,6 @@
 """Benchmark of recommendations: held-out quality of every model and of popularity, and speed.
 
-    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale]
+    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale] [--http-size 200000]
 
 Quality, in-process, as the service's training computes it (`train_recommender`, `auto`): a
 window of DATA_COLLECTION_DAYS (90) whose last RECOMMEND_EVAL_DAYS (14) are held out; for the
@@ -10,6 +10,11 @@ binary and on the log-scaled matrix, ALS, EASE when it fits RECOMMEND_MAX_MODEL_
 recent popularity (distinct buyers over the last 28 days before the cut-off). Data: the demo
 generator (several seeds) and The Complete Journey (real grocery purchases; two windows, and
 one with 28 days held out, as measured outside the project).
+
+HTTP, with --http-size N: N demo transactions written into a SecantusDB child process (kept in
+bench/.data), the service as a child process, and 32 concurrent callers in this process, each
+alternating a recommendation (three in four for a known user) and /api/v1/health/: p50, p99
+and errors of both, for 20 s idle, then while the recommendation model trains.
 
 Scale: synthetic purchases of 100,000 users over 10,000 products, 1,000,000 (user, product)
 pairs (item popularity Zipf-like, each user drawn to one of 50 tastes): for each model type, the

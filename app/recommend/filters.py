@@ -5,8 +5,7 @@ slow or down, requests are served from the last read and /status says how old it
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,28 +30,21 @@ class Snapshot:
     read_at: datetime
 
 
+@dataclass(eq=False)
 class ServingFilters:
     """Owns the snapshot, the purchases made since training, and the task refreshing them every
     RECOMMEND_REFRESH_SECONDS (`start`, `stop`)."""
 
-    def __init__(
-        self,
-        queries: RecommendQueries,
-        settings: Settings,
-        clock: Clock,
-        live: "Callable[[], Recommender | None]",
-    ) -> None:
-        self._queries = queries
-        self._settings = settings
-        self._clock = clock
-        self._live = live
-        self.snapshot: Snapshot | None = None
-        self._bought_since: dict[str, set[int]] = {}
-        self.purchases_read_at: datetime | None = None
-        self.purchases_from: datetime | None = None
-        self.last_error: str | None = None
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+    _queries: RecommendQueries
+    _settings: Settings
+    _clock: Clock
+    snapshot: Snapshot | None = None
+    purchases_read_at: datetime | None = None
+    purchases_from: datetime | None = None  # the newest purchase read
+    last_error: str | None = None
+    _bought_since: dict[str, set[int]] = field(default_factory=dict)
+    _newest: "Recommender | None" = None
+    _task: asyncio.Task[None] | None = None
 
     def bought_since(self, user_id: str) -> set[int]:
         """Item codes of the live snapshot's model the user bought since it was trained."""
@@ -65,27 +57,25 @@ class ServingFilters:
     async def prepare(self, model: "Recommender") -> None:
         """Reads the catalogue of a new model's products and what was bought since its
         training, before it goes live; on a database error the previous snapshot stays, and
-        the refresh task tries again."""
-        async with self._lock:
-            if not await self._read_catalogue(model):
-                return
-            self._bought_since = {}
-            self.purchases_from = datetime.fromtimestamp(model.trained_until, UTC)
-            self.purchases_read_at = None
-            await self._read_purchases(model)
+        the refresh task tries again. From here on, reads made for an older model are dropped."""
+        self._newest = model
+        if not await self._read_catalogue(model):
+            return
+        self._bought_since = {}
+        self.purchases_from = datetime.fromtimestamp(model.trained_until, UTC)
+        self.purchases_read_at = None
+        await self._read_purchases(model)
 
     async def refresh(self) -> None:
         """Reads the catalogue again and the purchases since the last read; a model that went
         live without its catalogue (the database was down) gets it now."""
-        live = self._live()
-        if live is None:
+        model = self._newest
+        if model is None:
             return
-        if self.snapshot is None or self.snapshot.model is not live:
-            await self.prepare(live)
-            return
-        async with self._lock:
-            if self.snapshot.model is live and await self._read_catalogue(live):
-                await self._read_purchases(live)
+        if self.snapshot is None or self.snapshot.model is not model:
+            await self.prepare(model)
+        elif await self._read_catalogue(model):
+            await self._read_purchases(model)
 
     async def _read_catalogue(self, model: "Recommender") -> bool:
         """Replaces the snapshot with `model` and its products' details as read now."""
@@ -96,6 +86,8 @@ class ServingFilters:
             self._failed("the catalogue", exc)
             return False
         catalogue = await asyncio.to_thread(Catalogue.build, model.item_ids, details)
+        if model is not self._newest:
+            return False
         self.snapshot = Snapshot(model, catalogue, read_at)
         return True
 
@@ -110,6 +102,8 @@ class ServingFilters:
             pairs = await self._queries.purchases_since(start)
         except ServiceError as exc:
             self._failed("new purchases", exc)
+            return
+        if model is not self._newest:
             return
         for user, product, last in pairs:
             item = model.item(product)

@@ -46,12 +46,7 @@ class RecommendService(ModelService):
 
     @cached_property
     def _filters(self) -> ServingFilters:
-        return ServingFilters(
-            self._queries,
-            self._settings,
-            self._clock,
-            lambda: self._registry.live_or_none("recommend"),
-        )
+        return ServingFilters(self._queries, self._settings, self._clock)
 
     def spec(self) -> ModelSpec:
         """A model goes live with the catalogue of its products read."""
