@@ -15,7 +15,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
 
-FORMAT_VERSION = 2  # 2: the capability layout, ECOD and the backtested forecast
+# 2: the capability layout, ECOD and the backtested forecast; 3: the recommender's candidates
+FORMAT_VERSION = 3
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from loguru import logger
+from pymongo.errors import PyMongoError
 
 from app.config import Settings
 from app.core.clock import Clock
@@ -82,7 +83,7 @@ class ServingFilters:
         read_at = self._clock()
         try:
             details = await self._queries.products([str(p) for p in model.item_ids])
-        except ServiceError as exc:
+        except (ServiceError, PyMongoError) as exc:
             self._failed("the catalogue", exc)
             return False
         catalogue = await asyncio.to_thread(Catalogue.build, model.item_ids, details)
@@ -100,7 +101,7 @@ class ServingFilters:
         read_at = self._clock()
         try:
             pairs = await self._queries.purchases_since(start)
-        except ServiceError as exc:
+        except (ServiceError, PyMongoError) as exc:
             self._failed("new purchases", exc)
             return
         if model is not self._newest:
@@ -112,8 +113,9 @@ class ServingFilters:
             start = max(start, last)
         self.purchases_from, self.purchases_read_at, self.last_error = start, read_at, None
 
-    def _failed(self, what: str, exc: ServiceError) -> None:
-        self.last_error = f"Reading {what} failed: {exc.detail}"
+    def _failed(self, what: str, exc: ServiceError | PyMongoError) -> None:
+        reason = exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        self.last_error = f"Reading {what} failed: {reason}"
         logger.warning("Recommendation filters: {}", self.last_error)
 
     def start(self) -> None:
