@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -109,14 +109,6 @@ class Config:
     components: int
     max_model_mb: float
     min_items: int  # distinct products a user needs for personal recommendations
-
-
-class Scorer(Protocol):
-    """What a fitted model gives: scores of users' rows over every item, and items like one."""
-
-    def scores(self, rows: np.ndarray) -> np.ndarray: ...
-
-    def similar(self, item: int) -> np.ndarray: ...
 
 
 @dataclass
