@@ -38,6 +38,7 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 bench: $(BENCH_STAMP)  ## figures of docs/benchmarks.md; SIZES="50000 1000000" by default
 	$(PY) -m bench.service $(if $(SIZES),--sizes $(SIZES),)
 	$(PY) -m bench.anomaly --service-sizes 100000 1000000
+	$(PY) -m bench.recommend --http-size 200000
 
 demo-data: $(STAMP)  ## rewrite the demo data (drops the three collections first)
 	$(PY) -m app.dev.demo --drop

@@ -4,12 +4,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
 MAX_FORECAST_HORIZON = 30
+POPULAR_DAYS = 28  # popular products: most distinct buyers over this many days
 # The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
 ForecastMethod = Literal[
     "ensemble",
@@ -64,9 +65,6 @@ class Settings(BaseSettings):
     PRODUCT_PRICE_FIELD: str = "price"
     PRODUCT_STOCK_FIELD: str = "stock"
     NON_SALE_STATUSES: Annotated[list[str], NoDecode] = ["failed", "returned"]
-    PRODUCT_CACHE_SECONDS: float = Field(
-        60, ge=0, description="How long product details read for recommendations are reused."
-    )
 
     # Models
     MODEL_SAVE_PATH: Path = Path("data/models")
@@ -96,8 +94,17 @@ class Settings(BaseSettings):
         30, gt=0, description="Bound on the database reads of one GET /anomaly/recent."
     )
     MIN_INTERACTIONS_FOR_RECOMMENDATION: int = Field(5, ge=1)
-    RECOMMENDER_MODEL_TYPE: Literal["SVD"] = "SVD"
-    RECOMMENDER_COMPONENTS: int = Field(50, ge=2, le=500)
+    RECOMMENDER_MODEL_TYPE: Literal["auto", "SVD", "ALS", "EASE"] = "auto"
+    RECOMMENDER_COMPONENTS: int = Field(50, ge=2, le=500, description="SVD and ALS factors.")
+    RECOMMEND_EVAL_DAYS: int = Field(
+        14, ge=1, le=365, description="Last days held out to evaluate the recommenders."
+    )
+    RECOMMEND_MAX_MODEL_MB: float = Field(
+        512, gt=0, description="Largest items x items matrix (EASE) a training may build."
+    )
+    RECOMMEND_REFRESH_SECONDS: float = Field(
+        60, gt=0, description="How often product details and new purchases are read."
+    )
 
     # Logging
     LOG_DIR: Path = Path("logs")
@@ -115,6 +122,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _evaluation_inside_window(self) -> "Settings":
+        if self.RECOMMEND_EVAL_DAYS >= self.DATA_COLLECTION_DAYS:
+            raise ValueError(
+                "RECOMMEND_EVAL_DAYS must be shorter than DATA_COLLECTION_DAYS: the days held "
+                "out are taken from the window"
+            )
+        return self
 
     @field_validator("MONGODB_URL")
     @classmethod

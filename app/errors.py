@@ -26,7 +26,7 @@ class InvalidInput(ServiceError):
 
 
 class NotFound(ServiceError):
-    """The request names something the service does not know: the detail lists what it knows."""
+    """The request names something the service does not know: the detail says what it knows."""
 
     status_code = 404
 
@@ -72,3 +72,9 @@ class TooLarge(ServiceError):
     """The request asks for more work than one call may: the detail says the limit."""
 
     status_code = 413
+
+
+class OverBudget(ServiceError):
+    """A configured model would not fit the memory budget set for it."""
+
+    status_code = 409

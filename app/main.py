@@ -76,10 +76,12 @@ def _lifespan(
             registry.register(service.spec())
         database.start()
         registry.start()
+        state["recommend"].start()
         logger.info("{} {} started", APP_NAME, APP_VERSION)
         try:
             yield state
         finally:
+            await state["recommend"].stop()
             await registry.stop()
             await database.stop()
             logger.info("{} stopped", APP_NAME)

@@ -13,7 +13,7 @@ from secantus import SecantusDBServer
 
 from app.config import Settings
 from app.dev.demo.generator import generate, write_demo_data
-from tests.factories import SEED_SPEC, SEEDED_DB, make_settings, running, wait_trained
+from tests.factories import SEED_SPEC, SEEDED_DB, make_settings, trained
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +61,5 @@ async def client(
     settings = make_settings(
         mongo_server.uri, tmp_path_factory.mktemp("app"), DATABASE_NAME=seeded_db
     )
-    async with running(settings) as http:
-        await wait_trained(http)
+    async with trained(settings) as http:
         yield http

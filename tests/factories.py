@@ -22,6 +22,7 @@ from app.main import create_app
 
 if TYPE_CHECKING:
     from app.forecast.model import ForecastModelType
+    from app.recommend.model import Config, ModelType, Purchases
 
 # The tests' "now": midday UTC of a fixed date, so that no test depends on the wall clock (a
 # run never crosses midnight on this clock). `test_clock` moves on from it in real time, so
@@ -78,6 +79,14 @@ async def running(
         yield client
 
 
+@asynccontextmanager
+async def trained(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """`running`, once every model is trained."""
+    async with running(settings) as client:
+        await wait_trained(client)
+        yield client
+
+
 async def wait_until(
     condition: Callable[[], Awaitable[bool]], seconds: float = 120, what: str = "condition"
 ) -> None:
@@ -105,16 +114,43 @@ def weekly_series(days: int = 120, seed: int = 0) -> pd.Series:
     return pd.Series(values, index=index)
 
 
-def interactions() -> pd.DataFrame:
-    """Two taste groups: users 0-9 buy books b0-b5, users 10-19 buy tools t0-t5; b0 and t0 are
-    bought by every user of their group, the rest by some."""
+CATEGORIES = ("Books", "Toys", "Sports")
+_DAY = 86_400.0
+
+
+def taste_events(users: int = 60, per_user: int = 6, seed: int = 0) -> pd.DataFrame:
+    """Purchases with a planted pattern: user u prefers category u % 3 and buys 85 % of the
+    time among its ten products (p0-p9 Books, p10-p19 Toys, p20-p29 Sports), over the 60 days
+    before NOW; `date` in epoch seconds."""
+    rng = np.random.default_rng(seed)
+    end = NOW.timestamp()
     rows = []
-    for user in range(20):
-        prefix = "b" if user < 10 else "t"
-        for item in range(6):
-            if item == 0 or (user + item) % 3:
-                rows.append((f"u{user}", f"{prefix}{item}", 1 + (user + item) % 4))
-    return pd.DataFrame(rows, columns=["userId", "productId", "quantity"])
+    for user in range(users):
+        for _ in range(per_user):
+            category = user % 3 if rng.random() < 0.85 else int(rng.integers(3))
+            item = category * 10 + int(rng.integers(10))
+            date = end - float(rng.uniform(0, 60)) * _DAY
+            rows.append((f"u{user}", f"p{item}", int(rng.integers(1, 4)), date))
+    return pd.DataFrame(rows, columns=["userId", "productId", "quantity", "date"])
+
+
+def category_of(product_id: str) -> str:
+    return CATEGORIES[int(product_id[1:]) // 10]
+
+
+def taste_purchases(events: pd.DataFrame | None = None, eval_days: int = 14) -> "Purchases":
+    """`taste_events` grouped as the training read groups them, 14 days held out."""
+    from app.recommend.model import Purchases
+
+    events = taste_events() if events is None else events
+    end = NOW.timestamp()
+    return Purchases.from_events(events, cutoff=end - eval_days * _DAY, end=end)
+
+
+def recommender_config(model_type: "ModelType" = "auto", max_model_mb: float = 512) -> "Config":
+    from app.recommend.model import Config
+
+    return Config(model_type=model_type, components=8, max_model_mb=max_model_mb, min_items=3)
 
 
 HELD_FIT_DIR = "TEST_HELD_FIT_DIR"

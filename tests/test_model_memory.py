@@ -11,7 +11,13 @@ import pytest
 from app.anomaly.model import train_from_sample
 from app.forecast.model import train_forecaster
 from app.recommend.model import train_recommender
-from tests.factories import interactions, priced_sample, product_references, weekly_series
+from tests.factories import (
+    priced_sample,
+    product_references,
+    recommender_config,
+    taste_purchases,
+    weekly_series,
+)
 
 TRAINERS: dict[str, Callable[[], object]] = {
     "forecast": lambda: train_forecaster(weekly_series(), "RandomForestRegressor"),
@@ -19,7 +25,7 @@ TRAINERS: dict[str, Callable[[], object]] = {
     "anomaly-forest": lambda: train_from_sample(
         priced_sample(), product_references(), {}, "IsolationForest", 0.01
     ),
-    "recommend": lambda: train_recommender(interactions(), n_components=4),
+    "recommend": lambda: train_recommender(taste_purchases(), recommender_config()),
 }
 
 

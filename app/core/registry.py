@@ -50,6 +50,9 @@ class ModelSpec:
     model_type: str
     read: Callable[[datetime], Awaitable[TrainingData]]
     fit: str
+    # Awaited with a model before it goes live (trained or loaded): what serving it needs
+    # besides the model is read then. It handles its own failures.
+    prepare: Callable[[Any], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -192,6 +195,7 @@ class ModelRegistry:
         if found is None:
             logger.info("No saved {} model; it will be trained", name)
             return
+        await self._prepare(slot.spec, found[0])
         slot.install(*found)
         logger.info("Loaded the {} model trained at {}", name, found[1]["trained_at"])
 
@@ -215,6 +219,7 @@ class ModelRegistry:
             model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata = await asyncio.to_thread(self._store.save, spec.name, model, metadata)
+            await self._prepare(spec, model)
         except ServiceError as exc:
             slot.last_error = exc.detail
             logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
@@ -233,6 +238,11 @@ class ModelRegistry:
             metadata["metrics"],
         )
         return metadata
+
+    @staticmethod
+    async def _prepare(spec: ModelSpec, model: Any) -> None:
+        if spec.prepare is not None:
+            await spec.prepare(model)
 
     def _metadata(
         self,

@@ -86,6 +86,11 @@ TOO_LARGE = error_response(
     "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
     "request. Split the batch.",
 )
+NOT_FOUND = error_response(
+    "The request names something the service does not know.",
+    "Product 'p-123' is not among the 2,000 products the recommendation model learnt from "
+    "(bought in the last 90 days), so it has no similar products.",
+)
 TRAIN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: error_response(
         "Too little data in MongoDB to train.",

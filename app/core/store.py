@@ -15,7 +15,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
 
-FORMAT_VERSION = 3  # 2: the capability layout, ECOD, the backtested forecast; 3: categories
+# 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
+# recommender's candidates
+FORMAT_VERSION = 3
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 

@@ -1,112 +1,103 @@
-"""The recommender's reads: user x product purchase counts summed by MongoDB for training, and
-for each request the catalogue details and past purchases of the candidate products.
+"""The recommender's reads: the window's (user, product) pairs grouped by MongoDB for training,
+then, in the background, the catalogue details of the model's products and the purchases made
+since it was trained. No request waits for any of them.
 
-pandas is imported by the training query, not with this module: the API imports it, and must
-answer before the data stack has loaded."""
+numpy arrays and the model's types are imported by the reads, not with this module: the API
+imports it, and must answer before the data stack has loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-from cachetools import TTLCache
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.core.database import database_errors
-from app.core.transactions import sales_filter
+from app.core.transactions import window_filter
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from app.recommend.model import Purchases
 
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
 _BATCH = 2_000
-_PRODUCT_CACHE_MAX = 100_000
+_IDS_PER_QUERY = 5_000  # product ids per `$in` of a catalogue read
 T = TypeVar("T")
 ProductDetails = dict[str, Any]
 
 
 class RecommendQueries:
-    """Reads the producer's collections through the field names set in configuration. One
-    instance serves the application, so that its product cache is shared."""
+    """Reads the producer's collections through the field names set in configuration."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], settings: Settings) -> None:
         self._s = settings
         self._transactions = db[settings.TRANSACTIONS_COLLECTION]
         self._products = db[settings.PRODUCTS_COLLECTION]
-        self._product_cache: TTLCache[str, ProductDetails] | None = (
-            TTLCache(maxsize=_PRODUCT_CACHE_MAX, ttl=settings.PRODUCT_CACHE_SECONDS)
-            if settings.PRODUCT_CACHE_SECONDS > 0
-            else None
-        )
-        self._request_seconds = settings.MONGODB_TIMEOUT_MS / 1000
+        self._pair = {
+            "u": f"${settings.TRANSACTION_USER_FIELD}",
+            "p": f"${settings.TRANSACTION_PRODUCT_FIELD}",
+        }
 
-    async def user_item_interactions(self, start: datetime, min_items: int) -> pd.DataFrame:
-        """Quantity bought per (user, product) since `start`, for users who bought at least
-        `min_items` distinct products. Ids come back as categoricals to keep memory small."""
-        import pandas as pd
-
+    def _named(self) -> dict[str, Any]:
+        """Transactions that name a user and a product."""
         s = self._s
-        user, product = f"${s.TRANSACTION_USER_FIELD}", f"${s.TRANSACTION_PRODUCT_FIELD}"
+        return {
+            s.TRANSACTION_USER_FIELD: {"$type": "string"},
+            s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
+        }
+
+    async def purchases(self, start: datetime, cutoff: datetime, end: datetime) -> Purchases:
+        """Every (user, product) pair with a transaction, summed by MongoDB: its sales of
+        [start, end) (quantity and last date, overall and before `cutoff`, the evaluation's
+        split), and whether it has any transaction before `cutoff`, whatever its status or date.
+        Pairs without a sale in the window are kept only for products sold in it: they tell
+        what a user must not be recommended."""
+        s = self._s
+        date, quantity = f"${s.TRANSACTION_DATE_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
+        before = {"$lt": [date, cutoff]}
+        sale = {
+            "$and": [
+                {"$gte": [date, start]},
+                {"$lt": [date, end]},
+                {"$not": [{"$in": [f"${s.TRANSACTION_STATUS_FIELD}", s.NON_SALE_STATUSES]}]},
+            ]
+        }
+        sale_before = {"$and": [sale, before]}
         pipeline: list[dict[str, Any]] = [
-            {
-                "$match": {
-                    **sales_filter(s, start),
-                    s.TRANSACTION_USER_FIELD: {"$type": "string"},
-                    s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
-                }
-            },
+            {"$match": self._named()},
             {
                 "$group": {
-                    "_id": {"u": user, "p": product},
-                    "q": {"$sum": f"${s.TRANSACTION_QUANTITY_FIELD}"},
+                    "_id": self._pair,
+                    "q": {"$sum": {"$cond": [sale, quantity, 0]}},
+                    "qb": {"$sum": {"$cond": [sale_before, quantity, 0]}},
+                    "last": {"$max": {"$cond": [sale, date, None]}},
+                    "lastb": {"$max": {"$cond": [sale_before, date, None]}},
+                    "anyb": {"$max": {"$cond": [before, 1, 0]}},
                 }
             },
-            {"$group": {"_id": "$_id.u", "items": {"$push": {"p": "$_id.p", "q": "$q"}}}},
-            {"$match": {"$expr": {"$gte": [{"$size": "$items"}, min_items]}}},
-            {"$unwind": "$items"},
-            {"$project": {"_id": 0, "u": "$_id", "p": "$items.p", "q": "$items.q"}},
         ]
-        users: dict[str, int] = {}
-        items: dict[str, int] = {}
-        user_codes: list[int] = []
-        item_codes: list[int] = []
-        quantities: list[float] = []
+        rows: list[tuple[str, str, float, float, float, float, bool]] = []
         async with database_errors():
             cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
             async for row in cursor:
-                user_codes.append(users.setdefault(row["u"], len(users)))
-                item_codes.append(items.setdefault(row["p"], len(items)))
-                quantities.append(float(row["q"] or 0))
-        return pd.DataFrame(
-            {
-                "userId": pd.Categorical.from_codes(user_codes, categories=list(users)),
-                "productId": pd.Categorical.from_codes(item_codes, categories=list(items)),
-                "quantity": np.asarray(quantities, dtype=np.float64),
-            }
-        )
+                rows.append(
+                    (
+                        row["_id"]["u"],
+                        row["_id"]["p"],
+                        float(row["q"] or 0),
+                        float(row["qb"] or 0),
+                        _seconds(row["last"]),
+                        _seconds(row["lastb"]),
+                        bool(row["anyb"]),
+                    )
+                )
+        return _as_purchases(rows, cutoff, end)
 
     async def products(self, product_ids: list[str]) -> dict[str, ProductDetails]:
-        """Name, category, price and stock of the given products, keyed by product id.
-
-        Details read in the last PRODUCT_CACHE_SECONDS are reused: recommendations ask for the
-        same products again and again, names rarely change, and stock that old is fine for a
-        recommendation. Products absent from the catalogue are asked for again each time."""
-        cache = self._product_cache
-        known = {p: d for p in product_ids if cache is not None and (d := cache.get(p)) is not None}
-        missing = [p for p in product_ids if p not in known]
-        if missing:
-            async with database_errors(self._request_seconds):
-                found = await self._read_products(missing)
-            if cache is not None:
-                cache.update(found)
-            known.update(found)
-        return known
-
-    async def _read_products(self, product_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Name, category, price and stock of the given products, keyed by product id; products
+        absent from the catalogue are absent from the answer."""
         s = self._s
         fields = {
             "productName": s.PRODUCT_NAME_FIELD,
@@ -115,30 +106,72 @@ class RecommendQueries:
             "stock": s.PRODUCT_STOCK_FIELD,
         }
         projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, **{f: 1 for f in fields.values()}}
-        docs = await self._products.find(
-            {s.PRODUCT_ID_FIELD: {"$in": product_ids}}, projection
-        ).to_list()
-        return {
-            str(d[s.PRODUCT_ID_FIELD]): {
-                "productName": _as(str, d.get(fields["productName"])),
-                "category": _as(str, d.get(fields["category"])),
-                "price": _as(float, d.get(fields["price"])),
-                "stock": _as(int, d.get(fields["stock"])),
-            }
-            for d in docs
-        }
+        found: dict[str, ProductDetails] = {}
+        async with database_errors():
+            for chunk in _chunks(product_ids, _IDS_PER_QUERY):
+                query = {s.PRODUCT_ID_FIELD: {"$in": chunk}}
+                cursor = self._products.find(query, projection, batch_size=_BATCH)
+                async for d in cursor:
+                    found[str(d[s.PRODUCT_ID_FIELD])] = {
+                        "productName": _as(str, d.get(fields["productName"])),
+                        "category": _as(str, d.get(fields["category"])),
+                        "price": _as(float, d.get(fields["price"])),
+                        "stock": _as(int, d.get(fields["stock"])),
+                    }
+        return found
 
-    async def bought_among(self, user_id: str, product_ids: list[str]) -> set[str]:
-        """Which of the given products the user ever has a transaction for, whatever its status
-        or date. Asking about candidates only keeps the (user, product) index range small."""
+    async def purchases_since(self, start: datetime) -> list[tuple[str, str, datetime]]:
+        """The (user, product) pairs with a transaction from `start` on, whatever its status,
+        each with its last date: what customers bought since the model was trained."""
         s = self._s
-        query = {
-            s.TRANSACTION_USER_FIELD: user_id,
-            s.TRANSACTION_PRODUCT_FIELD: {"$in": product_ids},
-        }
-        async with database_errors(self._request_seconds):
-            found = await self._transactions.distinct(s.TRANSACTION_PRODUCT_FIELD, query)
-        return {str(p) for p in found}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {**window_filter(s, start), **self._named()}},
+            {"$group": {"_id": self._pair, "last": {"$max": f"${s.TRANSACTION_DATE_FIELD}"}}},
+        ]
+        async with database_errors():
+            cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
+            return [(row["_id"]["u"], row["_id"]["p"], row["last"]) async for row in cursor]
+
+
+def _seconds(moment: datetime | None) -> float:
+    return float("nan") if moment is None else moment.timestamp()
+
+
+def _as_purchases(
+    rows: list[tuple[str, str, float, float, float, float, bool]], cutoff: datetime, end: datetime
+) -> Purchases:
+    """The pairs as arrays, products coded in the order of their first sale, and pairs of
+    products never sold in the window dropped."""
+    import numpy as np
+
+    from app.recommend.model import Purchases
+
+    items: dict[str, int] = {}
+    for row in rows:
+        if row[4] == row[4]:  # sold in the window (not NaN)
+            items.setdefault(row[1], len(items))
+    kept = [row for row in rows if row[1] in items]
+    users: dict[str, int] = {}
+    user_codes = [users.setdefault(row[0], len(users)) for row in kept]
+    columns = np.array([row[2:] for row in kept], dtype=np.float64).reshape(-1, 5)
+    return Purchases(
+        user_ids=np.asarray(list(users), dtype=object),
+        item_ids=np.asarray(list(items), dtype=object),
+        users=np.asarray(user_codes, dtype=np.int32),
+        items=np.asarray([items[row[1]] for row in kept], dtype=np.int32),
+        quantity=columns[:, 0].astype(np.float32),
+        quantity_before=columns[:, 1].astype(np.float32),
+        last=columns[:, 2],
+        last_before=columns[:, 3],
+        bought_before=columns[:, 4] > 0,
+        cutoff=cutoff.timestamp(),
+        end=end.timestamp(),
+    )
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _as(kind: Callable[[Any], T], value: Any) -> T | None:

@@ -1,31 +1,38 @@
-"""The recommender's use cases: what training reads, and a user's recommendations."""
+"""The recommender's use cases: what training reads, a user's recommendations, products similar
+to one, and the model's status. Requests read only memory: the model and the filters that
+`ServingFilters` keeps fresh in the background."""
 
-import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
+import numpy as np
+
+from app.config import POPULAR_DAYS
 from app.core.capability import ModelService
-from app.core.registry import TrainingData
-from app.recommend.queries import ProductDetails, RecommendQueries
-from app.recommend.schemas import Recommendation, RecommendationResponse, RecommendStatus
+from app.core.registry import ModelSpec, TrainingData
+from app.errors import NotFound, ServiceError
+from app.recommend.filters import ServingFilters, Snapshot
+from app.recommend.queries import RecommendQueries
+from app.recommend.schemas import (
+    FiltersStatus,
+    Recommendation,
+    RecommendationResponse,
+    RecommendStatus,
+    SimilarProductsResponse,
+)
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
     from app.recommend.model import Ranked, Recommender
 
-ROOM = 10  # extra candidates ranked, for products the user bought or the catalogue lacks
-RECOMMEND_ROUNDS = 3
+_CATEGORIES_SHOWN = 20
 
 
-def _named(
-    ranked: "Ranked", details: dict[str, ProductDetails], bought: set[str]
-) -> list[Recommendation]:
-    """Ranked products the user has not bought and the catalogue names, best first."""
-    return [
-        Recommendation(**details[item], productId=item, score=round(score, 6))
-        for item, score in ranked
-        if item not in bought and details.get(item, {}).get("productName")
-    ]
+class CatalogueNotRead(ServiceError):
+    """A model is trained, but the catalogue its answers are filtered with was never read."""
+
+    status_code = 503
 
 
 class RecommendService(ModelService):
@@ -35,64 +42,144 @@ class RecommendService(ModelService):
 
     @cached_property
     def _queries(self) -> RecommendQueries:
-        """One per service, so that its product cache is shared by every request."""
         return RecommendQueries(self._db, self._settings)
 
+    @cached_property
+    def _filters(self) -> ServingFilters:
+        return ServingFilters(self._queries, self._settings, self._clock)
+
+    def spec(self) -> ModelSpec:
+        """A model goes live with the catalogue of its products read."""
+        return replace(super().spec(), prepare=self._filters.prepare)
+
+    def start(self) -> None:
+        """Starts refreshing the catalogue and the purchases since training."""
+        self._filters.start()
+
+    async def stop(self) -> None:
+        await self._filters.stop()
+
     async def read(self, now: datetime) -> TrainingData:
+        from app.recommend.model import Config
+
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
-        interactions = await self._queries.user_item_interactions(
-            start, s.MIN_INTERACTIONS_FOR_RECOMMENDATION
+        cutoff = now - timedelta(days=s.RECOMMEND_EVAL_DAYS)
+        purchases = await self._queries.purchases(start, cutoff, now)
+        config = Config(
+            model_type=s.RECOMMENDER_MODEL_TYPE,
+            components=s.RECOMMENDER_COMPONENTS,
+            max_model_mb=s.RECOMMEND_MAX_MODEL_MB,
+            min_items=s.MIN_INTERACTIONS_FOR_RECOMMENDATION,
         )
-        arguments = (interactions, s.RECOMMENDER_COMPONENTS)
-        return TrainingData(arguments, len(interactions), start, now)
+        return TrainingData((purchases, config), len(purchases.users), start, now)
 
-    async def recommend(self, user_id: str, count: int) -> RecommendationResponse:
-        """Personal recommendations for a known user, popular products otherwise. Products the
-        user ever bought, and products missing from the catalogue, are left out before the cut.
-
-        Candidates are ranked with some room; which of them the user bought and their catalogue
-        details are read concurrently. When too many were left out, the ranking is redone
-        without them, a bounded number of times."""
-        model = cast("Recommender", self._registry.live("recommend"))
-        known = model.knows(user_id)
-        left_out: set[str] = set()
-        picked: list[Recommendation] = []
-        for _ in range(RECOMMEND_ROUNDS):
-            ranked = (
-                model.recommend(user_id, count + ROOM, left_out)
-                if known
-                else model.popular(count + ROOM, left_out)
-            )
-            candidates = [item for item, _ in ranked]
-            bought, details = await asyncio.gather(
-                self._queries.bought_among(user_id, candidates),
-                self._queries.products(candidates),
-            )
-            picked = _named(ranked, details, bought)
-            if len(picked) >= count or len(ranked) < count + ROOM:
-                break
-            left_out |= set(candidates) - {p.productId for p in picked}
-        if known:
+    def recommend(
+        self, user_id: str, count: int, category: str | None = None
+    ) -> RecommendationResponse:
+        """Personal recommendations for a user the model knows with enough purchases, recent
+        popular products otherwise; never a product the user bought (in the window or since),
+        out of stock, missing from the catalogue, or of another category than asked."""
+        snapshot = self._snapshot()
+        model, catalogue = snapshot.model, snapshot.catalogue
+        allowed = catalogue.allowed(category)
+        if allowed is None:
+            raise NotFound(self._unknown_category(snapshot, category))
+        user = model.user(user_id)
+        bought = np.fromiter(self._filters.bought_since(user_id), dtype=np.int64)
+        if user is not None:
+            bought = np.concatenate([model.bought(user), bought])
+        of_category = f" in category {category}" if category else ""
+        if user is not None and model.personal(user):
             return RecommendationResponse(
-                message=f"Recommendations for user {user_id} generated successfully.",
+                message=f"Recommendations for user {user_id}{of_category} generated successfully.",
                 user_id=user_id,
                 strategy="personalized",
-                recommendations=picked[:count],
+                category=category,
+                recommendations=_shown(model.recommend(user, count, allowed, bought), snapshot),
             )
         return RecommendationResponse(
-            message=f"No personal recommendations for user {user_id} (unknown, or too few "
-            "purchases); returning the most popular products they have not bought.",
+            message=f"User {user_id} is new or has too few purchases for personal "
+            f"recommendations, so these are popular picks{of_category}: the products most "
+            f"customers bought in the last {POPULAR_DAYS} days, leaving out what the user "
+            "bought.",
             user_id=user_id,
             strategy="popular",
-            recommendations=picked[:count],
+            category=category,
+            recommendations=_shown(model.popular(count, allowed, bought), snapshot),
+        )
+
+    def similar(self, product_id: str, count: int) -> SimilarProductsResponse:
+        """Products most like one, from the served model's item representation."""
+        snapshot = self._snapshot()
+        model = snapshot.model
+        item = model.item(product_id)
+        if item is None:
+            raise NotFound(
+                f"Product {product_id!r} is not among the {len(model.item_ids):,} products the "
+                f"recommendation model learnt from (bought in the last "
+                f"{self._settings.DATA_COLLECTION_DAYS} days), so it has no similar products."
+            )
+        ranked = model.similar(item, count, snapshot.catalogue.available)
+        return SimilarProductsResponse(
+            message=f"Products similar to {product_id}, from the {model.served} model.",
+            product_id=product_id,
+            recommendations=_shown(ranked, snapshot),
+        )
+
+    def _snapshot(self) -> Snapshot:
+        """The live model with its catalogue; 503 while there is none."""
+        self._registry.live("recommend")
+        snapshot = self._filters.snapshot
+        if snapshot is None:
+            raise CatalogueNotRead(
+                "The recommendation model is trained, but the product catalogue it filters "
+                "with could not be read yet (the database was unreachable); recommendations "
+                "resume by themselves once it is read. Try again shortly."
+            )
+        return snapshot
+
+    def _unknown_category(self, snapshot: Snapshot, category: str | None) -> str:
+        known = sorted({str(c) for c in snapshot.catalogue.categories if c is not None})
+        listed = ", ".join(known[:_CATEGORIES_SHOWN]) + (
+            ", ..." if len(known) > _CATEGORIES_SHOWN else ""
+        )
+        return (
+            f"No product the model recommends is in category {category!r} (checked without "
+            f"regard to case). Categories: {listed or 'none'}."
         )
 
     def status(self) -> RecommendStatus:
         model = cast("Recommender | None", self._registry.live_or_none("recommend"))
-        n_components = (
-            model.n_components if model is not None else self._settings.RECOMMENDER_COMPONENTS
-        )
+        filters = self._filters
+        snapshot = filters.snapshot
+        shown = snapshot.catalogue.shown if snapshot is not None else 0
         return RecommendStatus(
-            **self._registry.describe("recommend").model_dump(), n_components=n_components
+            **self._registry.describe("recommend").model_dump(),
+            n_components=(
+                model.components if model is not None else self._settings.RECOMMENDER_COMPONENTS
+            ),
+            served=model.served if model is not None else None,
+            evaluation=model.evaluation if model is not None else {},
+            filters=FiltersStatus(
+                catalogue_read_at=snapshot.read_at if snapshot is not None else None,
+                products_shown=shown,
+                products_hidden=len(snapshot.model.item_ids) - shown if snapshot else 0,
+                purchases_read_at=filters.purchases_read_at,
+                purchases_up_to=filters.purchases_from,
+                users_with_new_purchases=filters.users_with_new_purchases,
+                refresh_seconds=self._settings.RECOMMEND_REFRESH_SECONDS,
+                last_error=filters.last_error,
+            ),
         )
+
+
+def _shown(ranked: "Ranked", snapshot: Snapshot) -> list[Recommendation]:
+    """Ranked item codes as the catalogue describes them."""
+    model, catalogue = snapshot.model, snapshot.catalogue
+    return [
+        Recommendation(
+            productId=str(model.item_ids[item]), score=round(score, 6), **catalogue.describe(item)
+        )
+        for item, score in ranked
+    ]

@@ -1,70 +1,188 @@
 import pickle
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.sparse import issparse
 
-from app.errors import NotEnoughData
-from app.recommend.model import train_recommender
-from tests.factories import interactions
+from app.errors import NotEnoughData, OverBudget
+from app.recommend.model import (
+    CANDIDATES,
+    POPULAR,
+    Factors,
+    ItemWeights,
+    Purchases,
+    Recommender,
+    ease_weights,
+    fit,
+    train_recommender,
+)
+from tests.factories import (
+    NOW,
+    category_of,
+    recommender_config,
+    taste_events,
+    taste_purchases,
+)
+
+EVERY_ITEM = np.ones(30, dtype=bool)
+NOTHING = np.array([], dtype=np.int64)
 
 
-def test_user_gets_items_of_their_taste_they_did_not_buy() -> None:
-    data = interactions()
-    model = train_recommender(data, n_components=4)
-    bought = set(data.loc[data.userId == "u1", "productId"])
+@pytest.fixture(scope="module")
+def model() -> Recommender:
+    return train_recommender(taste_purchases(), recommender_config())
 
-    ranked = model.recommend("u1", 3)
+
+def _products(model: Recommender, ranked: list[tuple[int, float]]) -> list[str]:
+    return [str(model.item_ids[item]) for item, _ in ranked]
+
+
+def test_every_candidate_beats_popularity_on_a_planted_taste(model: Recommender) -> None:
+    table = model.evaluation
+
+    assert set(table) == {POPULAR, "SVD-binary", "SVD-log", "ALS", "EASE"}
+    for candidate in set(table) - {POPULAR}:
+        assert table[candidate]["ndcg_at_10"] > 1.5 * table[POPULAR]["ndcg_at_10"], candidate
+        assert 0 < table[candidate]["coverage"] <= 1
+        assert table[candidate]["users_evaluated"] == table[POPULAR]["users_evaluated"] > 0
+    assert model.served == max(set(table) - {POPULAR}, key=lambda c: table[c]["ndcg_at_10"])
+    assert model.metrics["ndcg_at_10"] == table[model.served]["ndcg_at_10"]
+    assert model.metrics[f"{POPULAR}.hit_rate_at_10"] == table[POPULAR]["hit_rate_at_10"]
+    assert model.metrics["users"] == 60
+
+
+@pytest.mark.parametrize("model_type", ["SVD", "ALS", "EASE"])
+def test_users_are_recommended_the_category_they_prefer(model_type: str) -> None:
+    model = train_recommender(taste_purchases(), recommender_config(model_type))  # type: ignore[arg-type]
+    assert model.served in CANDIDATES[model_type]  # type: ignore[index]
+    matches: Counter[bool] = Counter()
+    for user in range(0, 60):
+        code = model.user(f"u{user}")
+        assert code is not None
+        ranked = model.recommend(code, 3, EVERY_ITEM, model.bought(code))
+        preferred = ("Books", "Toys", "Sports")[user % 3]
+        matches.update(category_of(p) == preferred for p in _products(model, ranked))
+
+    assert matches[True] / sum(matches.values()) > 0.75  # a third by chance
+
+
+def test_recommendations_leave_out_bought_and_disallowed_items_before_the_cut(
+    model: Recommender,
+) -> None:
+    user = model.user("u1")
+    assert user is not None
+    allowed = EVERY_ITEM.copy()
+    allowed[[10, 11, 12]] = False
+    banned = np.concatenate([model.bought(user), [model.item("p13") or 0]])
+
+    ranked = model.recommend(user, 8, allowed, banned)
 
     items = [item for item, _ in ranked]
-    assert not set(items) & bought
-    assert items[0].startswith("b")
+    assert len(items) == 8
+    assert not set(items) & set(banned.tolist())
+    assert all(allowed[items])
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
 
 
-def test_exclusions_are_applied_before_the_cut() -> None:
-    model = train_recommender(interactions(), n_components=4)
-    best = [item for item, _ in model.recommend("u1", 3)]
+def test_popular_items_are_ordered_by_recent_distinct_buyers() -> None:
+    events = taste_events()
+    model = train_recommender(taste_purchases(events), recommender_config())
+    recent = events[events["date"] >= NOW.timestamp() - 28 * 86_400]
+    buyers = recent.groupby("productId")["userId"].nunique()
 
-    ranked = model.recommend("u1", 3, exclude={best[0]})
+    ranked = model.popular(5, EVERY_ITEM, NOTHING)
 
-    assert len(ranked) == 3
-    assert best[0] not in [item for item, _ in ranked]
-
-
-def test_popular_items_are_ordered_by_quantity_bought() -> None:
-    data = interactions()
-    model = train_recommender(data, n_components=4)
-    totals = data.groupby("productId")["quantity"].sum().sort_values(ascending=False)
-
-    ranked = model.popular(4, exclude={totals.index[0]})
-
-    assert [s for _, s in ranked] == sorted(totals.iloc[1:5].tolist(), reverse=True)
-    assert totals.index[0] not in [item for item, _ in ranked]
+    counts = [buyers[p] for p in _products(model, ranked)]
+    assert counts == sorted(buyers, reverse=True)[:5]
 
 
-def test_unknown_users_are_not_known_and_matrix_stays_sparse() -> None:
-    model = train_recommender(interactions(), n_components=4)
+def test_similar_products_share_the_category_and_leave_out_the_product(
+    model: Recommender,
+) -> None:
+    for product in ("p2", "p15", "p27"):
+        item = model.item(product)
+        assert item is not None
 
-    assert not model.knows("nobody")
-    assert model.knows("u3")
-    assert issparse(model.seen)
-    assert model.user_factors.shape == (20, 4)
-    assert model.item_factors.shape == (4, 12)
+        similar = _products(model, model.similar(item, 5, EVERY_ITEM))
+
+        assert product not in similar
+        assert sum(category_of(p) == category_of(product) for p in similar) >= 4
 
 
-def test_survives_pickling() -> None:
-    model = train_recommender(interactions(), n_components=4)
+def test_auto_fits_ease_on_the_most_bought_products_over_the_memory_budget() -> None:
+    tiny_budget = 30 * 30 * 4 / 2**20 / 2  # half of what 30 products need: 21 fit
 
+    model = train_recommender(taste_purchases(), recommender_config("auto", tiny_budget))
+
+    assert "EASE" not in model.evaluation
+    assert {"SVD-binary", "SVD-log", "ALS", "EASE-top"} <= set(model.evaluation)
+    top = fit("EASE-top", model.seen, recommender_config("auto", tiny_budget))
+    assert isinstance(top, ItemWeights)
+    buyers = np.bincount(model.seen.indices, minlength=30)
+    assert len(top.items) == 21
+    assert buyers[top.items].min() >= np.delete(buyers, top.items).max()
+    scores = top.scores(np.arange(5))
+    assert np.isneginf(np.delete(scores, top.items, axis=1)).all()
+    assert np.isfinite(scores[:, top.items]).all()
+    uncovered = int(np.delete(np.arange(30), top.items)[0])
+    assert np.isneginf(top.similar(uncovered)).all()
+
+
+def test_an_explicit_ease_over_the_memory_budget_is_refused() -> None:
+    with pytest.raises(OverBudget, match="RECOMMEND_MAX_MODEL_MB"):
+        train_recommender(taste_purchases(), recommender_config("EASE", 0.001))
+
+
+def test_ease_weights_solve_the_closed_form() -> None:
+    rng = np.random.default_rng(3)
+    dense = (rng.random((40, 12)) < 0.3).astype(np.float32)
+    from scipy.sparse import csr_matrix
+
+    weights = ease_weights(csr_matrix(dense), lam=5.0)
+
+    inverse = np.linalg.inv(dense.T @ dense + 5.0 * np.eye(12))
+    expected = -inverse / np.diag(inverse)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(weights, expected, atol=1e-5)
+
+
+def test_the_model_stays_sparse_and_survives_pickling(model: Recommender) -> None:
     copy = pickle.loads(pickle.dumps(model))
+    user = model.user("u7")
+    assert user is not None
 
-    assert copy.recommend("u12", 2) == model.recommend("u12", 2)
-    np.testing.assert_array_equal(copy.popularity, model.popularity)
+    assert issparse(model.seen)
+    assert model.seen.shape == (60, 30)
+    assert isinstance(model.scorer, Factors | ItemWeights)
+    assert copy.recommend(user, 4, EVERY_ITEM, NOTHING) == model.recommend(
+        user, 4, EVERY_ITEM, NOTHING
+    )
+    assert copy.item("p3") == model.item("p3")
+    assert copy.user("nobody") is None
+
+
+def test_users_with_few_products_are_not_personal(model: Recommender) -> None:
+    events = pd.concat(
+        [taste_events(), pd.DataFrame([("newbie", "p1", 1, NOW.timestamp() - 3600)],
+                                      columns=["userId", "productId", "quantity", "date"])]
+    )  # fmt: skip
+    model = train_recommender(taste_purchases(events), recommender_config())
+    newbie = model.user("newbie")
+
+    assert newbie is not None
+    assert not model.personal(newbie)
+    assert model.personal(model.user("u1") or 0)
 
 
 def test_too_few_users_or_items_are_refused() -> None:
-    tiny = pd.DataFrame({"userId": ["u1", "u1"], "productId": ["p1", "p2"], "quantity": [1, 2]})
+    tiny = Purchases.from_events(
+        pd.DataFrame({"userId": ["u1", "u1"], "productId": ["p1", "p2"], "quantity": [1, 2],
+                      "date": [0.0, 1.0]}),
+        cutoff=0.5,
+        end=2.0,
+    )  # fmt: skip
 
     with pytest.raises(NotEnoughData, match="at least 2 users"):
-        train_recommender(tiny, n_components=4)
+        train_recommender(tiny, recommender_config())

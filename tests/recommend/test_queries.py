@@ -1,19 +1,17 @@
 """The recommender's pipelines against SecantusDB, compared with plain Python over the same
 documents (regenerated from the same seed)."""
 
+import math
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
 
-import pandas as pd
+import numpy as np
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from secantus import SecantusDBServer
 
 from app.config import Settings
 from app.recommend.queries import RecommendQueries
-from tests.factories import NON_SALES, NOW, make_settings
+from tests.factories import NON_SALES, NOW
 
 
 @pytest.fixture
@@ -21,27 +19,45 @@ def queries(db: AsyncDatabase, settings: Settings) -> RecommendQueries:
     return RecommendQueries(db, settings)
 
 
-async def test_interactions_sum_quantity_for_users_with_enough_products(
+async def test_purchases_are_grouped_per_pair_before_and_after_the_cutoff(
     queries: RecommendQueries, documents: dict
 ) -> None:
-    start = NOW - timedelta(days=30)
-    totals: dict[tuple[str, str], float] = defaultdict(float)
+    start, cutoff = NOW - timedelta(days=30), NOW - timedelta(days=10)
+    nan = math.nan
+    expected: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, nan, nan, 0])
     for t in documents["transactions"]:
-        if t["transactionDate"] >= start and t["status"] not in NON_SALES:
-            totals[(t["userId"], t["productId"])] += t["quantity"]
-    products_per_user: dict[str, int] = defaultdict(int)
-    for user, _ in totals:
-        products_per_user[user] += 1
-    expected = {k: v for k, v in totals.items() if products_per_user[k[0]] >= 3}
+        when, pair = t["transactionDate"], expected[(t["userId"], t["productId"])]
+        pair[4] = max(pair[4], float(when < cutoff))
+        if start <= when < NOW and t["status"] not in NON_SALES:
+            pair[0] += t["quantity"]
+            pair[2] = max(pair[2], when.timestamp()) if pair[2] == pair[2] else when.timestamp()
+            if when < cutoff:
+                pair[1] += t["quantity"]
+                pair[3] = max(pair[3], when.timestamp()) if pair[3] == pair[3] else when.timestamp()
+    sold = {product for (_, product), pair in expected.items() if pair[2] == pair[2]}
+    expected = {key: pair for key, pair in expected.items() if key[1] in sold}
 
-    frame = await queries.user_item_interactions(start, min_items=3)
+    purchases = await queries.purchases(start, cutoff, NOW)
 
     found = {
-        (str(u), str(p)): q
-        for u, p, q in zip(frame.userId, frame.productId, frame.quantity, strict=True)
+        (str(purchases.user_ids[u]), str(purchases.item_ids[p])): [*numbers]
+        for u, p, *numbers in zip(
+            purchases.users,
+            purchases.items,
+            purchases.quantity,
+            purchases.quantity_before,
+            purchases.last,
+            purchases.last_before,
+            purchases.bought_before,
+            strict=True,
+        )
     }
-    assert found == expected
-    assert isinstance(frame.userId.dtype, pd.CategoricalDtype)
+    assert set(purchases.item_ids) == sold
+    assert found.keys() == expected.keys()
+    assert any(math.isnan(pair[2]) for pair in expected.values())  # pairs only to leave out
+    for key, pair in expected.items():
+        np.testing.assert_array_equal(found[key], pair)
+    assert purchases.cutoff == cutoff.timestamp()
 
 
 async def test_products_by_id_come_with_name_category_price_stock(
@@ -62,36 +78,16 @@ async def test_products_by_id_come_with_name_category_price_stock(
     }
 
 
-async def test_bought_among_candidates_includes_every_status(
+async def test_transactions_since_a_date_are_pairs_with_their_last_date(
     queries: RecommendQueries, documents: dict
 ) -> None:
-    user = documents["transactions"][0]["userId"]
-    bought = {t["productId"] for t in documents["transactions"] if t["userId"] == user}
-    catalogue = [p["productId"] for p in documents["products"]]
+    start = NOW - timedelta(days=3)
+    expected: dict[tuple[str, str], object] = {}
+    for t in documents["transactions"]:
+        if t["transactionDate"] >= start:  # whatever the status
+            pair = (t["userId"], t["productId"])
+            expected[pair] = max(expected.get(pair, t["transactionDate"]), t["transactionDate"])
 
-    assert await queries.bought_among(user, catalogue) == bought
-    assert await queries.bought_among(user, catalogue[:5]) == bought & set(catalogue[:5])
-    assert await queries.bought_among("nobody", catalogue) == set()
+    found = await queries.purchases_since(start)
 
-
-@pytest.mark.parametrize(("seconds", "expected"), [(60, "Old name"), (0, "New name")])
-async def test_product_details_are_reused_for_the_cache_time(
-    mongo_server: SecantusDBServer, tmp_path: Any, seconds: float, expected: str
-) -> None:
-    client: AsyncMongoClient = AsyncMongoClient(mongo_server.uri, tz_aware=True)
-    db = client[f"catalogue_{seconds}"]
-    await db.products.insert_one({"productId": "p1", "name": "Old name", "price": 5, "stock": 2})
-    data = RecommendQueries(
-        db, make_settings(mongo_server.uri, tmp_path, PRODUCT_CACHE_SECONDS=seconds)
-    )
-
-    first = await data.products(["p1", "p2"])
-    await db.products.update_one({"productId": "p1"}, {"$set": {"name": "New name"}})
-    await db.products.insert_one({"productId": "p2", "name": "Added later"})
-    second = await data.products(["p1", "p2"])
-
-    await client.drop_database(f"catalogue_{seconds}")
-    await client.close()
-    assert first == {"p1": {"productName": "Old name", "category": None, "price": 5.0, "stock": 2}}
-    assert second["p1"]["productName"] == expected
-    assert second["p2"]["productName"] == "Added later"
+    assert {(u, p): last for u, p, last in found} == expected
