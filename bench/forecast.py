@@ -55,6 +55,11 @@ NON_SALES = {"failed", "returned"}
 
 
 def demo_series(seed: int, days: int) -> pd.Series:
+    return _dense(demo_sales(seed, days))
+
+
+def demo_sales(seed: int, days: int) -> pd.DataFrame:
+    """The demo's sales (not failed or returned) as rows of day, category and sales."""
     spec = DemoDataSpec(
         days=days,
         transactions=days * 400,
@@ -63,15 +68,17 @@ def demo_series(seed: int, days: int) -> pd.Series:
         seed=seed,
         end=datetime(2026, 6, 1, tzinfo=UTC),
     )
-    _, _, transactions = generate(spec)
+    products, _, transactions = generate(spec)
+    category = {p["productId"]: p["category"] for p in products}
     frame = pd.DataFrame(
         {
             "day": [t["transactionDate"].date() for t in transactions],
+            "category": [category[t["productId"]] for t in transactions],
             "sales": [t["totalPrice"] for t in transactions],
             "status": [t["status"] for t in transactions],
         }
     )
-    return _dense(frame[~frame["status"].isin(NON_SALES)])
+    return frame[~frame["status"].isin(NON_SALES)]
 
 
 def _dense(frame: pd.DataFrame) -> pd.Series:
@@ -84,15 +91,20 @@ def _dense(frame: pd.DataFrame) -> pd.Series:
 JOURNEY_LAST_FULL_DAY = pd.Timestamp("2017-12-31")  # in the data's own calendar
 
 
-def journey_series() -> dict[str, pd.Series]:
-    """Total daily sales and the three largest departments; the last, partial day dropped."""
+def journey_sales() -> pd.DataFrame:
+    """The Complete Journey's line items as rows of day, category (department) and sales."""
     from bench.datasets.complete_journey import load
 
     shop = load()
     t = shop.transactions.merge(shop.products[["productId", "category"]], on="productId")
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {"day": t["transactionDate"].dt.date, "sales": t["totalPrice"], "category": t["category"]}
     )
+
+
+def journey_series() -> dict[str, pd.Series]:
+    """Total daily sales and the three largest departments; the last, partial day dropped."""
+    frame = journey_sales()
     out = {"Complete Journey total": _dense(frame).iloc[:-1]}
     for category in frame.groupby("category")["sales"].sum().nlargest(3).index:
         out[f"Complete Journey {category}"] = _dense(frame[frame["category"] == category]).iloc[:-1]

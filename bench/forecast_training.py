@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import resource
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,10 @@ import psutil
 from pymongo import AsyncMongoClient
 
 from app.config import Settings
-from app.dev.demo.generator import DemoDataSpec, generate
 from app.forecast.model import train_forecasters
 from app.forecast.queries import daily_sales
 from bench.demo_db import DATABASE, embedded_database, seed
-from bench.forecast import NON_SALES
+from bench.forecast import demo_sales, journey_sales
 from bench.serving import ROOT, as_worker, save_results
 
 DATABASE_SIZE = 1_000_000
@@ -50,38 +49,13 @@ def _per_category(frame: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     return table.sum(axis=1).rename("sales"), table
 
 
-def demo_sales(days: int, seed: int = 1) -> tuple[pd.Series, pd.DataFrame]:
-    spec = DemoDataSpec(
-        days=days,
-        transactions=days * 400,
-        users=3_000,
-        products=500,
-        seed=seed,
-        end=datetime(2026, 6, 1, tzinfo=UTC),
-    )
-    products, _, transactions = generate(spec)
-    category = {p["productId"]: p["category"] for p in products}
-    frame = pd.DataFrame(
-        {
-            "day": [t["transactionDate"].date() for t in transactions],
-            "category": [category[t["productId"]] for t in transactions],
-            "sales": [t["totalPrice"] for t in transactions],
-            "status": [t["status"] for t in transactions],
-        }
-    )
-    return _per_category(frame[~frame["status"].isin(NON_SALES)])
+def demo_per_category(days: int, seed: int = 1) -> tuple[pd.Series, pd.DataFrame]:
+    return _per_category(demo_sales(seed, days))
 
 
-def journey_sales() -> tuple[pd.Series, pd.DataFrame]:
+def journey_per_category() -> tuple[pd.Series, pd.DataFrame]:
     """Every department of The Complete Journey; the last, partial day dropped."""
-    from bench.datasets.complete_journey import load
-
-    shop = load()
-    t = shop.transactions.merge(shop.products[["productId", "category"]], on="productId")
-    frame = pd.DataFrame(
-        {"day": t["transactionDate"].dt.date, "sales": t["totalPrice"], "category": t["category"]}
-    )
-    total, categories = _per_category(frame)
+    total, categories = _per_category(journey_sales())
     return total.iloc[:-1], categories.iloc[:-1]
 
 
@@ -155,9 +129,9 @@ def main() -> None:
     print("| data | days | categories fitted | fit s | peak RSS MB | category MASE h28 | "
           "naive MASE h28 |\n|---|---|---|---|---|---|---|")  # fmt: skip
     for days, label in ((90, "demo, 90 days"), (365, "demo, 1 year"), (1095, "demo, 3 years")):
-        out["fit"][label] = time_fit(label, *demo_sales(days))
+        out["fit"][label] = time_fit(label, *demo_per_category(days))
     if not args.no_journey:
-        out["fit"]["Complete Journey"] = time_fit("Complete Journey", *journey_sales())
+        out["fit"]["Complete Journey"] = time_fit("Complete Journey", *journey_per_category())
     if not args.no_database:
         out["database"] = time_query(args.workdir)
     save_results("forecast_training", out)
