@@ -1,6 +1,6 @@
 """Benchmark of the forecasting candidates and the served model, out of sample.
 
-    python -m bench.forecast [--seeds 1 2 3] [--no-journey]
+    python -m bench.forecast [--seeds 1 2 3] [--no-journey] [--days 400] [--histories 90 300]
 
 For each daily sales series (demo data of several seeds; The Complete Journey's total and its
 three largest departments), at eight cutoffs 14 days apart, the last 28 days before the series'
@@ -308,6 +308,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")
     parser.add_argument("--timing-only", action="store_true")
+    parser.add_argument("--days", type=int, default=400, help="length of the demo series")
+    parser.add_argument("--histories", type=int, nargs="+", default=[90, 300])
     args = parser.parse_args()
     out: dict[str, Any] = {
         "statsmodels_import_seconds": statsmodels_import_seconds(),
@@ -319,11 +321,11 @@ def main() -> None:
     quality: dict[str, list[dict[str, Any]]] = {}
     series: dict[str, pd.Series] = {}
     for seed in args.seeds:
-        series[f"demo seed {seed}, 400 days"] = demo_series(seed, 400)
+        series[f"demo seed {seed}, {args.days} days"] = demo_series(seed, args.days)
     if not args.no_journey:
         series.update(journey_series())
     for name, values in series.items():
-        for history_days in (90, 300):
+        for history_days in args.histories:
             started = time.perf_counter()
             shift = (
                 values.index[-1] - JOURNEY_LAST_FULL_DAY
