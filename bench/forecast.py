@@ -239,6 +239,8 @@ def print_medians(results: dict[str, list[dict[str, Any]]]) -> None:
             for title, rows in results.items()
         }
         summaries = {title: summary for title, summary in summaries.items() if summary}
+        if not summaries:
+            continue
         print(f"\n#### Medians, {kind} cutoffs: MASE h7 / MASE h28 / 80 % coverage")
         print("| series | " + " | ".join(labels) + " |")
         print("|---" * (len(labels) + 1) + "|")

@@ -1,6 +1,7 @@
 """Benchmark of recommendations: held-out quality of every model and of popularity, and speed.
 
-    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale] [--http-size 200000]
+    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale] [--original]
+        [--http-size 200000]
 
 Quality, in-process, as the service's training computes it (`train_recommender`, `auto`): a
 window of DATA_COLLECTION_DAYS (90) whose last RECOMMEND_EVAL_DAYS (14) are held out; for the
@@ -22,6 +23,9 @@ pairs (item popularity Zipf-like, each user drawn to one of 50 tastes): for each
 training's wall time and peak memory (a fresh child process each), and one user's scoring in
 process as a request does it (scores, filters, top 10 by partial sort, catalogue details): p50
 and p99 over 2,000 users.
+
+With --original, for reference: the original's per-request rebuild of the whole matrix at
+sizes where it still fits in memory.
 """
 
 import argparse
@@ -318,11 +322,42 @@ def http_latency(size: int, clients: int = 32, seconds: float = 20.0) -> dict[st
     return result
 
 
+ORIGINAL_SIZES = ((2_000, 500), (10_000, 2_000), (40_000, 2_000), (20_000, 10_000))
+
+
+def original_per_request(users: int, items: int, requests: int = 5) -> dict[str, Any]:
+    """For reference, the original's way to answer one user: the whole users x items matrix
+    rebuilt densely from its SVD (transform of every user, times the components) at every
+    request. Fitted once on synthetic purchases (10 a user); seconds per request, median."""
+    from scipy.sparse import csr_matrix
+    from sklearn.decomposition import TruncatedSVD
+
+    purchases = synthetic(users, items, users * 10)
+    dense = np.zeros((users, items))
+    dense[purchases.users, purchases.items] = purchases.quantity
+    svd = TruncatedSVD(n_components=COMPONENTS, random_state=42).fit(csr_matrix(dense))
+    timings = []
+    for user in np.random.default_rng(2).integers(0, users, requests):
+        started = time.perf_counter()
+        reconstructed = svd.transform(csr_matrix(dense)) @ svd.components_
+        np.argsort(-reconstructed[user])[:10]
+        timings.append(time.perf_counter() - started)
+    result = {
+        "users": users,
+        "items": items,
+        "dense_matrices_mb": round(2 * dense.nbytes / 2**20),
+        "seconds_per_request": round(float(np.median(timings)), 3),
+    }
+    print(result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.recommend")
     parser.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument("--original", action="store_true", help="the original's per-request cost")
     parser.add_argument(
         "--http-size", type=int, help="stored demo transactions for the 32-client HTTP run"
     )
@@ -358,6 +393,9 @@ def main() -> None:
             model = train_recommender(purchases, _config(model_type))
             results["scoring"][model_type] = scoring_latency(model)
             print(model_type, results["scoring"][model_type])
+    if args.original:
+        print("\n## The original: the whole matrix rebuilt at each request")
+        results["original"] = [original_per_request(*size) for size in ORIGINAL_SIZES]
     if args.http_size:
         results["http"] = http_latency(args.http_size)
     print(f"\nwritten to {save_results('recommend', results)}")
