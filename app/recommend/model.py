@@ -201,10 +201,20 @@ class Recommender:
         """Every product the user has a transaction for: never recommended to them."""
         return np.concatenate([_row(self.seen, user), _row(self.older, user)])
 
+    @property
+    def beats_popular(self) -> bool:
+        """Whether the served model ranked the held-out purchases at least as well as popular
+        picks (NDCG@10). When it did not, everyone gets popular picks. A training without an
+        evaluation row for either trusts the model."""
+        served, popular = self.evaluation.get(self.served), self.evaluation.get(POPULAR)
+        if not served or not popular:
+            return True
+        return served["ndcg_at_10"] >= popular["ndcg_at_10"]
+
     def personal(self, user: int) -> bool:
-        """Whether the user bought enough distinct products in the window for personal
-        recommendations."""
-        return len(_row(self.seen, user)) >= self.min_items
+        """Whether the user gets personal recommendations: the model beats popular picks, and
+        the user bought enough distinct products in the window."""
+        return self.beats_popular and len(_row(self.seen, user)) >= self.min_items
 
     def recommend(self, user: int, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
         """The `n` best `allowed` items for a known user, leaving out `bought` (item codes).
@@ -297,11 +307,15 @@ def train_recommender(purchases: Purchases, config: Config) -> Recommender:
 
 
 def _within_budget(config: Config, n_items: int) -> tuple[Candidate, ...]:
-    """The configured candidates; when EASE's items x items matrix would not fit
-    RECOMMEND_MAX_MODEL_MB, `auto` has EASE-top instead, and an explicit EASE is refused."""
+    """The configured candidates. EASE's items x items matrix is built whole when it fits
+    RECOMMEND_MAX_MODEL_MB, and for `auto` only up to EASE_TOP_ITEMS products: beyond, `auto`
+    has EASE-top instead (as good on The Complete Journey, while two inversions of a
+    10,000-product matrix took `auto`'s training past a minute). An explicit EASE over the
+    budget is refused."""
     ease_mb = n_items * n_items * _FLOAT_BYTES / 2**20
     candidates = CANDIDATES[config.model_type]
-    if ease_mb <= config.max_model_mb:
+    whole = config.model_type != "auto" or n_items <= EASE_TOP_ITEMS
+    if ease_mb <= config.max_model_mb and whole:
         return candidates
     if config.model_type == "EASE":
         raise OverBudget(

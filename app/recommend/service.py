@@ -98,11 +98,15 @@ class RecommendService(ModelService):
                 category=category,
                 recommendations=_shown(model.recommend(user, count, allowed, bought), snapshot),
             )
+        reason = (
+            "the recommendation model did not beat popular picks in its last evaluation"
+            if not model.beats_popular
+            else f"user {user_id} is new or has too few purchases for personal recommendations"
+        )
         return RecommendationResponse(
-            message=f"User {user_id} is new or has too few purchases for personal "
-            f"recommendations, so these are popular picks{of_category}: the products most "
-            f"customers bought in the last {POPULAR_DAYS} days, leaving out what the user "
-            "bought.",
+            message=f"{reason[0].upper()}{reason[1:]}, so these are popular picks{of_category}: "
+            f"the products most customers bought in the last {POPULAR_DAYS} days, leaving out "
+            "what the user bought.",
             user_id=user_id,
             strategy="popular",
             category=category,

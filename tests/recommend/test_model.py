@@ -1,5 +1,6 @@
 import pickle
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,22 @@ def test_auto_fits_ease_on_the_most_bought_products_over_the_memory_budget() -> 
     assert np.isneginf(top.similar(uncovered)).all()
 
 
+def test_auto_fits_ease_on_the_most_bought_products_beyond_its_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.recommend.model.EASE_TOP_ITEMS", 20)
+
+    auto = train_recommender(taste_purchases(), recommender_config("auto"))
+    explicit = train_recommender(taste_purchases(), recommender_config("EASE"))
+
+    assert "EASE" not in auto.evaluation
+    assert "EASE-top" in auto.evaluation
+    top = fit("EASE-top", auto.seen, recommender_config("auto"))
+    assert isinstance(top, ItemWeights)
+    assert len(top.items) == 20
+    assert set(explicit.evaluation) == {"EASE", "popular"}
+
+
 def test_an_explicit_ease_over_the_memory_budget_is_refused() -> None:
     with pytest.raises(OverBudget, match="RECOMMEND_MAX_MODEL_MB"):
         train_recommender(taste_purchases(), recommender_config("EASE", 0.001))
@@ -186,3 +203,16 @@ def test_too_few_users_or_items_are_refused() -> None:
 
     with pytest.raises(NotEnoughData, match="at least 2 users"):
         train_recommender(tiny, recommender_config())
+
+
+def test_a_model_that_loses_to_popular_picks_serves_them_to_everyone(model: Recommender) -> None:
+    users = [u for u in range(len(model.user_ids)) if model.personal(u)]
+    served = model.evaluation[model.served]
+    worse = {**model.evaluation, "popular": {**served, "ndcg_at_10": served["ndcg_at_10"] + 0.01}}
+
+    losing = replace(model, evaluation=worse)
+
+    assert users
+    assert model.beats_popular
+    assert not losing.beats_popular
+    assert not any(losing.personal(u) for u in users)
