@@ -190,8 +190,8 @@ def train_forecasters(
 ) -> Forecasters:
     """The total is backtested against every candidate; each category, of the `max_categories`
     largest by sales, against seasonal naive only, which keeps a training with dozens of
-    categories within a minute. A category too short or without
-    sales is skipped with the reason."""
+    categories within a minute. A category too short or without sales is skipped with the
+    reason."""
     model = train_forecaster(total, model_type)
     by_size = categories.sum().sort_values(ascending=False, kind="stable")
     fitted: dict[str, ForecastModel] = {}
