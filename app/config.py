@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     RECOMMEND_REFRESH_SECONDS: float = Field(
         60, gt=0, description="How often product details and new purchases are read."
     )
+    RECOMMEND_READ_TIMEOUT_SECONDS: float = Field(
+        30, gt=0, description="Bound on one background read of the recommendation filters."
+    )
 
     # Logging
     LOG_DIR: Path = Path("logs")

@@ -59,7 +59,12 @@ async def daily_sales(
                 "from": settings.PRODUCTS_COLLECTION,
                 "localField": "_id.product",
                 "foreignField": settings.PRODUCT_ID_FIELD,
-                "pipeline": [{"$limit": 1}, {"$project": {"_id": 0, "category": category}}],
+                "pipeline": [
+                    # a transaction without a product must not match products without an id
+                    {"$match": {settings.PRODUCT_ID_FIELD: {"$ne": None}}},
+                    {"$limit": 1},
+                    {"$project": {"_id": 0, "category": category}},
+                ],
                 "as": "product",
             }
         },
@@ -95,7 +100,7 @@ async def daily_sales(
 
 def _category_name(value: object) -> str:
     """Categories are names; a product without one (or with an empty one) counts in the total."""
-    return UNCATEGORISED if value is None or str(value).strip() == "" else str(value)
+    return UNCATEGORISED if value is None else str(value).strip()
 
 
 def utc_day(moment: datetime) -> pd.Timestamp:

@@ -4,9 +4,8 @@ was trained. Both are read in the background, so requests never wait for MongoDB
 slow or down, requests are served from the last read and /status says how old it is."""
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -20,6 +19,9 @@ from app.recommend.queries import RecommendQueries
 
 if TYPE_CHECKING:
     from app.recommend.model import Recommender
+
+LATE_WRITES = timedelta(minutes=10)
+STOP_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -57,61 +59,71 @@ class ServingFilters:
 
     async def prepare(self, model: "Recommender") -> None:
         """Reads the catalogue of a new model's products and what was bought since its
-        training, before it goes live; on a database error the previous snapshot stays, and
-        the refresh task tries again. From here on, reads made for an older model are dropped."""
+        training, and only then serves the model with both, so it is never served with part of
+        its filters; on a database error the previous snapshot stays, and the refresh task
+        tries again. From here on, reads made for an older model are dropped."""
         self._newest = model
-        if not await self._read_catalogue(model):
+        read_at = self._clock()
+        catalogue = await self._catalogue(model)
+        if catalogue is None:
             return
-        self._bought_since = {}
-        self.purchases_from = datetime.fromtimestamp(model.trained_until, UTC)
-        self.purchases_read_at = None
-        await self._read_purchases(model)
+        found = await self._purchases(model, datetime.fromtimestamp(model.trained_until, UTC))
+        if found is None or model is not self._newest:
+            return
+        self.snapshot = Snapshot(model, catalogue, read_at)
+        self._bought_since, self.purchases_from = found
+        self.purchases_read_at, self.last_error = read_at, None
 
     async def refresh(self) -> None:
-        """Reads the catalogue again and the purchases since the last read; a model that went
-        live without its catalogue (the database was down) gets it now."""
+        """Reads the catalogue again and the purchases since the last read; a model that could
+        not go live with its filters (the database was down) gets them now."""
         model = self._newest
         if model is None:
             return
         if self.snapshot is None or self.snapshot.model is not model:
             await self.prepare(model)
-        elif await self._read_catalogue(model):
-            await self._read_purchases(model)
-
-    async def _read_catalogue(self, model: "Recommender") -> bool:
-        """Replaces the snapshot with `model` and its products' details as read now."""
+            return
         read_at = self._clock()
+        catalogue = await self._catalogue(model)
+        if catalogue is None or model is not self._newest:
+            return
+        self.snapshot = Snapshot(model, catalogue, read_at)
+        found = await self._purchases(model, self.purchases_from or read_at)
+        if found is None or model is not self._newest:
+            return
+        bought, self.purchases_from = found
+        for user, items in bought.items():
+            self._bought_since.setdefault(user, set()).update(items)
+        self.purchases_read_at, self.last_error = read_at, None
+
+    async def _catalogue(self, model: "Recommender") -> Catalogue | None:
+        """The details of the model's products as read now; None when the read failed."""
         try:
             details = await self._queries.products([str(p) for p in model.item_ids])
         except (ServiceError, PyMongoError) as exc:
             self._failed("the catalogue", exc)
-            return False
-        catalogue = await asyncio.to_thread(Catalogue.build, model.item_ids, details)
-        if model is not self._newest:
-            return False
-        self.snapshot = Snapshot(model, catalogue, read_at)
-        return True
+            return None
+        return await asyncio.to_thread(Catalogue.build, model.item_ids, details)
 
-    async def _read_purchases(self, model: "Recommender") -> None:
-        """Adds the purchases dated from the last one read on; products the model does not
-        know are skipped: it never recommends them anyway."""
-        start = self.purchases_from
-        if start is None:
-            return
-        read_at = self._clock()
+    async def _purchases(
+        self, model: "Recommender", start: datetime
+    ) -> tuple[dict[str, set[int]], datetime] | None:
+        """The products each user bought from `start` on (those the model knows: it never
+        recommends the others anyway), and the newest date read; None when the read failed.
+        The read starts LATE_WRITES earlier: a producer may write a transaction after a newer
+        one."""
         try:
-            pairs = await self._queries.purchases_since(start)
+            pairs = await self._queries.purchases_since(start - LATE_WRITES)
         except (ServiceError, PyMongoError) as exc:
             self._failed("new purchases", exc)
-            return
-        if model is not self._newest:
-            return
+            return None
+        bought: dict[str, set[int]] = {}
         for user, product, last in pairs:
             item = model.item(product)
             if item is not None:
-                self._bought_since.setdefault(user, set()).add(item)
+                bought.setdefault(user, set()).add(item)
             start = max(start, last)
-        self.purchases_from, self.purchases_read_at, self.last_error = start, read_at, None
+        return bought, start
 
     def _failed(self, what: str, exc: ServiceError | PyMongoError) -> None:
         reason = exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
@@ -122,10 +134,11 @@ class ServingFilters:
         self._task = asyncio.create_task(self._refresh_periodically(), name="recommend-filters")
 
     async def stop(self) -> None:
+        """Cancels the refresh task and waits for it at most STOP_SECONDS: a cancel that lands
+        while the driver selects a server can be lost, and shutdown must not wait for it."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=STOP_SECONDS)
 
     async def _refresh_periodically(self) -> None:
         """Refreshes until cancelled; an unexpected error is logged, and the next turn retries."""

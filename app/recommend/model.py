@@ -212,8 +212,11 @@ class Recommender:
         return served["ndcg_at_10"] >= popular["ndcg_at_10"]
 
     def personal(self, user: int) -> bool:
-        """Whether the user gets personal recommendations: the model beats popular picks, and
-        the user bought enough distinct products in the window."""
+        """Whether the user gets personal recommendations: the model beats popular picks, the
+        user bought enough distinct products in the window, and (EASE-top) some of them are
+        among the products the model covers."""
+        if isinstance(self.scorer, ItemWeights) and self.scorer.histories[user].nnz == 0:
+            return False  # none of their products is among those EASE-top covers: no signal
         return self.beats_popular and len(_row(self.seen, user)) >= self.min_items
 
     def recommend(self, user: int, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
@@ -488,20 +491,21 @@ def evaluate(
 def _metrics(score: Callable[[np.ndarray], np.ndarray], held: HeldOut) -> dict[str, float]:
     sums = {"precision_at_10": 0.0, "recall_at_10": 0.0, "ndcg_at_10": 0.0, "hit_rate_at_10": 0.0}
     shown: set[int] = set()
-    discounts = 1.0 / np.log2(np.arange(2, TOP_K + 2))
+    k = min(TOP_K, held.train.shape[1])  # a catalogue of fewer than 10 products shows them all
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
     for start in range(0, len(held.users), _BATCH):
         rows = held.users[start : start + _BATCH]
         scores = np.asarray(score(rows), dtype=np.float32)
         history = held.train[rows]
         scores[np.repeat(np.arange(len(rows)), np.diff(history.indptr)), history.indices] = -np.inf
-        top = np.argpartition(-scores, TOP_K - 1, axis=1)[:, :TOP_K]
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
         truth = held.test[rows].toarray() > 0
         hits = np.take_along_axis(truth, top, axis=1)
         relevant = truth.sum(axis=1)
-        ideal = np.cumsum(discounts)[np.minimum(relevant, TOP_K) - 1]
-        sums["precision_at_10"] += float((hits.sum(axis=1) / TOP_K).sum())
+        ideal = np.cumsum(discounts)[np.minimum(relevant, k) - 1]
+        sums["precision_at_10"] += float((hits.sum(axis=1) / k).sum())
         sums["recall_at_10"] += float((hits.sum(axis=1) / relevant).sum())
         sums["ndcg_at_10"] += float(((hits * discounts).sum(axis=1) / ideal).sum())
         sums["hit_rate_at_10"] += float(hits.any(axis=1).sum())

@@ -95,6 +95,11 @@ class RecommendQueries:
                 )
         return _as_purchases(rows, cutoff, end)
 
+    @property
+    def _read_seconds(self) -> float:
+        """The bound on a background read: a stalled server must not stop the refreshes."""
+        return self._s.RECOMMEND_READ_TIMEOUT_SECONDS
+
     async def products(self, product_ids: list[str]) -> dict[str, ProductDetails]:
         """Name, category, price and stock of the given products, keyed by product id; products
         absent from the catalogue are absent from the answer."""
@@ -107,7 +112,7 @@ class RecommendQueries:
         }
         projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, **{f: 1 for f in fields.values()}}
         found: dict[str, ProductDetails] = {}
-        async with database_errors():
+        async with database_errors(self._read_seconds, "RECOMMEND_READ_TIMEOUT_SECONDS"):
             for chunk in _chunks(product_ids, _IDS_PER_QUERY):
                 query = {s.PRODUCT_ID_FIELD: {"$in": chunk}}
                 cursor = self._products.find(query, projection, batch_size=_BATCH)
@@ -128,7 +133,7 @@ class RecommendQueries:
             {"$match": {**window_filter(s, start), **self._named()}},
             {"$group": {"_id": self._pair, "last": {"$max": f"${s.TRANSACTION_DATE_FIELD}"}}},
         ]
-        async with database_errors():
+        async with database_errors(self._read_seconds, "RECOMMEND_READ_TIMEOUT_SECONDS"):
             cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
             return [(row["_id"]["u"], row["_id"]["p"], row["last"]) async for row in cursor]
 

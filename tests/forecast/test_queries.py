@@ -56,13 +56,18 @@ async def test_sales_of_unknown_products_count_in_the_total_only(
     db = client["unknown_products"]
     day = NOW - timedelta(days=1)
     await db.products.insert_many(
-        [{"productId": "p1", "department": "Toys"}, {"productId": "p2", "department": ""}]
+        [
+            {"productId": "p1", "department": " Toys "},
+            {"productId": "p2", "department": ""},
+            {"name": "no id", "department": "Books"},
+        ]
     )
     await db.transactions.insert_many(
         [
             {"productId": p, "transactionDate": day, "totalPrice": price, "status": "completed"}
             for p, price in [("p1", 10.0), ("p1", 2.5), ("p2", 4.0), ("gone", 7.0)]
         ]
+        + [{"transactionDate": day, "totalPrice": 1.0, "status": "completed"}]
     )
     end = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -70,7 +75,7 @@ async def test_sales_of_unknown_products_count_in_the_total_only(
 
     await client.drop_database("unknown_products")
     await client.close()
-    assert total.tolist() == [0.0, 23.5]
+    assert total.tolist() == [0.0, 24.5]
     assert list(categories.columns) == ["Toys"]
     assert categories["Toys"].tolist() == [0.0, 12.5]
 

@@ -18,7 +18,9 @@ from tests.factories import (
 
 async def test_a_model_whose_catalogue_cannot_be_read_is_not_served(tmp_path: Path) -> None:
     url = f"mongodb://127.0.0.1:{free_port()}"  # nothing listens there
-    settings = make_settings(url, tmp_path, MONGODB_TIMEOUT_MS=200)
+    settings = make_settings(
+        url, tmp_path, MONGODB_TIMEOUT_MS=200, RECOMMEND_READ_TIMEOUT_SECONDS=0.2
+    )
     client: AsyncMongoClient = AsyncMongoClient(url, serverSelectionTimeoutMS=200)
     filters = ServingFilters(
         RecommendQueries(client["shop"], settings), settings, factories.test_clock

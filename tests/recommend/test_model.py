@@ -216,3 +216,38 @@ def test_a_model_that_loses_to_popular_picks_serves_them_to_everyone(model: Reco
     assert model.beats_popular
     assert not losing.beats_popular
     assert not any(losing.personal(u) for u in users)
+
+
+def test_a_catalogue_of_fewer_than_ten_products_is_evaluated_on_all_of_them() -> None:
+    purchases = taste_purchases()
+    few = purchases.items < 8
+    small = replace(
+        purchases,
+        item_ids=purchases.item_ids[:8],
+        **{
+            name: getattr(purchases, name)[few]
+            for name in ("users", "items", "quantity", "quantity_before", "last", "last_before",
+                         "bought_before")
+        },
+    )  # fmt: skip
+
+    model = train_recommender(small, recommender_config())
+
+    assert len(model.item_ids) == 8
+    assert model.evaluation["popular"]["users_evaluated"] > 0
+    for row in model.evaluation.values():
+        assert 0 < row["ndcg_at_10"] <= 1
+        assert row["coverage"] <= 1
+
+
+def test_a_user_with_nothing_ease_top_covers_gets_popular_picks(model: Recommender) -> None:
+    user = next(u for u in range(len(model.user_ids)) if model.personal(u))
+    uncovered = np.setdiff1d(np.arange(len(model.item_ids)), model.seen[user].indices)[:5]
+    weights = ItemWeights(
+        weights=np.zeros((5, 5), dtype=np.float32),
+        histories=model.seen[:, uncovered],
+        items=uncovered,
+        n_items=len(model.item_ids),
+    )
+
+    assert not replace(model, scorer=weights).personal(user)
