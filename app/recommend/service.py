@@ -154,9 +154,15 @@ class RecommendService(ModelService):
         )
 
     def status(self) -> RecommendStatus:
-        model = cast("Recommender | None", self._registry.live_or_none("recommend"))
+        """The model requests are answered with: the snapshot's, which stays the previous one
+        until a new model's filters are read."""
         filters = self._filters
         snapshot = filters.snapshot
+        model = (
+            snapshot.model
+            if snapshot is not None
+            else cast("Recommender | None", self._registry.live_or_none("recommend"))
+        )
         shown = snapshot.catalogue.shown if snapshot is not None else 0
         return RecommendStatus(
             **self._registry.describe("recommend").model_dump(),
