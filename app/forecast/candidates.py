@@ -38,12 +38,11 @@ ENSEMBLE_MEMBERS: tuple[CandidateName, ...] = (
     "ETS",
 )
 WEEK = 7
-# The regressors learn from the last year at most: a backtest refits them at every origin, and
-# three years of rows made a training with ten categories take 80 s instead of about 30 s.
-REGRESSOR_MAX_DAYS = 365
-# ETS and ARIMA fit on the last year at most: older days barely move a weekly model's
-# parameters, while the fit time grows with them (SARIMAX takes seconds on 3 years).
-STATS_WINDOW = 52 * WEEK
+# The fitted methods learn from the last year at most: older days barely move a weekly model's
+# parameters or the regressors' two-week lags, while a backtest refits every method at each
+# origin (SARIMAX took seconds on 3 years; the forest made a training with ten categories take
+# 80 s instead of about 30 s).
+LAST_YEAR = 52 * WEEK
 STATS_MIN_DAYS = 4 * WEEK  # a weekly season and its smoothing need a few weeks to estimate
 ARIMA_ORDERS = ((1, 0, 0), (0, 0, 1), (1, 0, 1))
 ARIMA_SEASONAL_ORDER = (0, 1, 1, WEEK)
@@ -83,7 +82,7 @@ class Recursive:
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
 
     def predict(self, steps: int) -> np.ndarray:
-        values = self.history.to_numpy()[-WARM_UP_DAYS:].astype(np.float64)
+        values = self.history.to_numpy().astype(np.float64)
         day = self.history.index[-1]
         predicted = np.empty(steps)
         for step in range(steps):
@@ -166,7 +165,7 @@ def _recursive(
     model_type: Literal["RandomForestRegressor", "LinearRegression"],
 ) -> Callable[[pd.Series], Fitted]:
     def fit(series: pd.Series) -> Fitted:
-        series = series.iloc[-REGRESSOR_MAX_DAYS:]
+        series = series.iloc[-LAST_YEAR:]
         origin = series.index[0]
         features = make_features(series.to_numpy(), series.index, origin).iloc[WARM_UP_DAYS:]
         estimator: RandomForestRegressor | LinearRegression = (
@@ -175,7 +174,7 @@ def _recursive(
             else LinearRegression()
         )
         estimator.fit(features, series.iloc[WARM_UP_DAYS:])
-        return Recursive(estimator, series.iloc[-(WARM_UP_DAYS + 1) :].copy(), origin)
+        return Recursive(estimator, series.iloc[-WARM_UP_DAYS:].copy(), origin)
 
     return fit
 
@@ -249,13 +248,13 @@ def _arima(values: np.ndarray) -> Fitted | None:
 def _statistical(
     fit_values: Callable[[np.ndarray], Fitted | None],
 ) -> Callable[[pd.Series], Fitted]:
-    """Fits on the last STATS_WINDOW days; the seasonal naive forecast stands in when the
+    """Fits on the last LAST_YEAR days; the seasonal naive forecast stands in when the
     history is too short, no specification fits, or the forecast is not finite."""
 
     def fit(series: pd.Series) -> Fitted:
         fitted = None
         if len(series) >= STATS_MIN_DAYS:
-            fitted = fit_values(series.to_numpy(dtype=float)[-STATS_WINDOW:])
+            fitted = fit_values(series.to_numpy(dtype=float)[-LAST_YEAR:])
         if fitted is None or not np.isfinite(fitted.predict(MAX_FORECAST_HORIZON)).all():
             return _seasonal_naive(series)
         return fitted

@@ -19,7 +19,7 @@ class Catalogue:
     stock: np.ndarray  # float64, NaN when unknown
     available: np.ndarray  # bool
     category_codes: np.ndarray  # int32, -1 without a category
-    category_index: dict[str, int]  # casefolded category -> code
+    category_index: dict[str, int]  # category's key (_key) -> code
 
     @classmethod
     def build(cls, item_ids: np.ndarray, details: Mapping[str, Mapping[str, Any]]) -> "Catalogue":
@@ -30,7 +30,7 @@ class Catalogue:
         stock = np.array([_number(d.get("stock")) for d in found], dtype=np.float64)
         index: dict[str, int] = {}
         codes = np.array(
-            [-1 if c is None else index.setdefault(c.casefold(), len(index)) for c in categories],
+            [-1 if c is None else index.setdefault(_key(c), len(index)) for c in categories],
             dtype=np.int32,
         )
         named = np.array([bool(name) for name in names], dtype=bool)
@@ -49,7 +49,7 @@ class Catalogue:
         no product of the model has."""
         if category is None:
             return self.available
-        code = self.category_index.get(category.casefold())
+        code = self.category_index.get(_key(category))
         if code is None:
             return None
         result: np.ndarray = self.available & (self.category_codes == code)
@@ -68,6 +68,11 @@ class Catalogue:
     @property
     def shown(self) -> int:
         return int(self.available.sum())
+
+
+def _key(category: str) -> str:
+    """Categories match without regard to case or surrounding spaces, as the forecasts' do."""
+    return category.strip().casefold()
 
 
 def _number(value: Any) -> float:
