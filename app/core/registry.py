@@ -9,6 +9,7 @@ never see a half-trained model."""
 import asyncio
 import contextlib
 import gc
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,12 @@ from app.errors import ModelNotTrained, ServiceError
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
 STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
+
+
+def model_version(trained_at: datetime) -> str:
+    """A training's version id, sortable by time and unique across replicas:
+    `20261125T180000Z-1a2b3c`."""
+    return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class ModelRegistry:
         metadata = slot.metadata or {}
         return ModelStatus(
             is_trained=slot.model is not None,
+            version=metadata.get("version"),
             state=slot.state,
             model_type=metadata.get("model_type", slot.spec.model_type),
             metrics=metadata.get("metrics", {}),
@@ -252,9 +260,11 @@ class ModelRegistry:
         query_seconds: float,
         fit_seconds: float,
     ) -> dict[str, Any]:
+        trained_at = self._clock()
         return {
+            "version": model_version(trained_at),
             "model_type": spec.model_type,
-            "trained_at": self._clock().isoformat(),
+            "trained_at": trained_at.isoformat(),
             "data_window": {
                 "start": data.window_start.isoformat(),
                 "end": data.window_end.isoformat(),

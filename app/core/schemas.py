@@ -21,8 +21,15 @@ class ErrorResponse(BaseModel):
 _WINDOW_EXAMPLE = {"start": "2026-08-27T00:00:00Z", "end": "2026-11-25T00:00:00Z"}
 
 
+_VERSION = Field(
+    examples=["20261125T180000Z-1a2b3c"],
+    description="The training that produced the model: its time (UTC), then a random suffix.",
+)
+
+
 class TrainResponse(BaseModel):
     message: str = Field(examples=["The forecast model was trained on 90 rows."])
+    version: str = _VERSION
     model_type: str = Field(examples=["RandomForestRegressor"])
     trained_at: datetime = Field(examples=["2026-11-25T18:00:00Z"])
     rows_used: int = Field(examples=[90], description="Days, transactions or user x product pairs.")
@@ -47,6 +54,11 @@ class TrainResponse(BaseModel):
 
 class ModelStatus(BaseModel):
     is_trained: bool = Field(examples=[True])
+    version: str | None = Field(
+        default=None,
+        examples=["20261125T180000Z-1a2b3c"],
+        description="The live model's version; null while there is none.",
+    )
     state: ModelState = Field(examples=["trained"])
     model_type: str = Field(examples=["IsolationForest"])
     metrics: dict[str, float] = Field(examples=[{"outlier_share": 0.05}])
