@@ -13,7 +13,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY app ./app
-RUN mkdir -p /app/data/models /app/logs && chown -R app:app /app/data /app/logs
+RUN mkdir -p /app/data/models /app/data/secrets /app/logs && chown -R app:app /app/data /app/logs
 
 USER app
 ENV AI_SERVICE_HOST=0.0.0.0 \

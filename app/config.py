@@ -1,10 +1,11 @@
 """One source of configuration: every setting, read from the environment and `.env`, validated."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "Adaptive BI AI Service"
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     # Server
     AI_SERVICE_HOST: str = "0.0.0.0"
     AI_SERVICE_PORT: int = Field(8000, ge=1, le=65535)
+    AI_SERVICE_WORKERS: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the port (default: the number of cores).",
+    )
     AI_SERVICE_DEBUG: bool = False
     CORS_ORIGINS: Annotated[list[str], NoDecode] = ["*"]
 
@@ -68,9 +75,43 @@ class Settings(BaseSettings):
 
     # Models
     MODEL_SAVE_PATH: Path = Path("data/models")
+    MODEL_KEEP_VERSIONS: int = Field(
+        5, ge=1, le=100, description="Versions kept per model (the live one is never pruned)."
+    )
+    MODEL_SIGNING_KEY: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA256 that every saved model carries; a model whose "
+        "signature does not match is never loaded. Replicas sharing a store need the same key.",
+    )
+    MODEL_SIGNING_KEY_FILE: Path = Field(
+        Path("data/secrets/model-signing.key"),
+        description="Without MODEL_SIGNING_KEY, the key is made once and kept here, outside "
+        "MODEL_SAVE_PATH.",
+    )
+    MODEL_SYNC_SECONDS: float = Field(
+        2,
+        gt=0,
+        description="How often an idle process checks the store for a version another one "
+        "saved (requests check before they are served).",
+    )
     RETRAIN_INTERVAL_HOURS: float = Field(24, ge=0, description="0 turns periodic retraining off.")
     UNTRAINED_RETRY_MINUTES: float = Field(
         10, ge=0, description="How often models not trained yet are tried again; 0: never."
+    )
+    TRAIN_WAIT_SECONDS: float = Field(
+        20,
+        ge=0,
+        description="How long POST .../train waits for the training; a longer one answers 202 "
+        "with its job.",
+    )
+    JOBS_COLLECTION: str = Field(
+        "ai_service_jobs", description="Where training jobs are recorded (the service's own)."
+    )
+    TRAINING_TIMEOUT_SECONDS: float = Field(
+        900,
+        gt=0,
+        description="Bound on all the database reads of one training together; past it the "
+        "training fails with 503 and the model in service stays.",
     )
     DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
@@ -132,6 +173,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RECOMMEND_EVAL_DAYS must be shorter than DATA_COLLECTION_DAYS: the days held "
                 "out are taken from the window"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _key_apart_from_models(self) -> "Settings":
+        """A key written next to the models would let whoever writes them sign them too."""
+        if self.MODEL_SIGNING_KEY_FILE.resolve().is_relative_to(self.MODEL_SAVE_PATH.resolve()):
+            raise ValueError(
+                "MODEL_SIGNING_KEY_FILE must not be inside MODEL_SAVE_PATH: keep the key "
+                "elsewhere, or set MODEL_SIGNING_KEY"
             )
         return self
 

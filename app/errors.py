@@ -78,3 +78,9 @@ class OverBudget(ServiceError):
     """A configured model would not fit the memory budget set for it."""
 
     status_code = 409
+
+
+class Conflict(ServiceError):
+    """The request cannot be carried out in the current state; the detail says when it can."""
+
+    status_code = 409

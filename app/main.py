@@ -16,14 +16,17 @@ from loguru import logger
 from app.anomaly import api as anomaly_api
 from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
-from app.core import health, service_routes, training
+from app.core import health, job_routes, service_routes, training, versions
 from app.core.clock import Clock, utc_now
 from app.core.database import Database
 from app.core.docs import install_offline_docs
 from app.core.http_errors import install_error_handlers
+from app.core.jobs import JobLog
+from app.core.lease import Leases
 from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
 from app.core.runner import FitRunner
+from app.core.signing import signing_key
 from app.core.store import ArtifactStore
 from app.forecast import api as forecast_api
 from app.forecast.service import ForecastService
@@ -45,6 +48,7 @@ class AppState(TypedDict):
     clock: Clock
     database: Database
     registry: ModelRegistry
+    jobs: JobLog
     forecast: ForecastService
     anomaly: AnomalyService
     recommend: RecommendService
@@ -60,14 +64,25 @@ def _lifespan(
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         database = Database(settings)
+        jobs = JobLog(
+            database.db, settings.JOBS_COLLECTION, settings.MONGODB_TIMEOUT_MS / 1000, clock
+        )
+        leases = Leases(
+            database.db,
+            settings.JOBS_COLLECTION,
+            jobs.replica,
+            settings.MONGODB_TIMEOUT_MS / 1000,
+            clock,
+        )
         registry = ModelRegistry(
-            settings, database, ArtifactStore(settings.MODEL_SAVE_PATH), FitRunner(), clock
+            settings, database, _artifact_store(settings), FitRunner(), jobs, leases, clock
         )
         state = AppState(
             settings=settings,
             clock=clock,
             database=database,
             registry=registry,
+            jobs=jobs,
             forecast=ForecastService(settings, database.db, registry, clock),
             anomaly=AnomalyService(settings, database.db, registry, clock),
             recommend=RecommendService(settings, database.db, registry, clock),
@@ -87,6 +102,15 @@ def _lifespan(
             logger.info("{} stopped", APP_NAME)
 
     return lifespan
+
+
+def _artifact_store(settings: Settings) -> ArtifactStore:
+    key = settings.MODEL_SIGNING_KEY
+    return ArtifactStore(
+        settings.MODEL_SAVE_PATH,
+        signing_key(key.get_secret_value() if key else None, settings.MODEL_SIGNING_KEY_FILE),
+        settings.MODEL_KEEP_VERSIONS,
+    )
 
 
 async def _log_request(
@@ -112,6 +136,21 @@ async def _log_request(
         )
     response.headers["X-Request-ID"] = request_id
     return response
+
+
+# Paths answered without looking at the model store: liveness touches nothing.
+_UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/metrics"})
+
+
+async def _sync_models(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Before a request is served, a model another process saved or rolled back is served
+    here too (a `stat` per model when nothing changed): read-your-writes across workers."""
+    if request.url.path not in _UNSYNCED:
+        registry: ModelRegistry = request.state.registry
+        await registry.sync()
+    return await call_next(request)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -142,6 +181,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.middleware("http")(_sync_models)
     app.middleware("http")(_log_request)
     install_error_handlers(app)
     install_offline_docs(app)
@@ -149,6 +189,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         service_routes.router,
         health.router,
         training.training_router(MODEL_NAMES),
+        job_routes.router,
+        versions.router,
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,

@@ -92,16 +92,21 @@ class Sampler:
         self._thread.join()
 
 
-def start_service(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_service(url: str, port: int, workdir: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """The service as `python -m app.server`, over `url`, with `settings` in its environment."""
     env = {
         **os.environ,
         "MONGODB_URL": url,
         "AI_SERVICE_PORT": str(port),
         "AI_SERVICE_HOST": "127.0.0.1",
         "MODEL_SAVE_PATH": str(workdir / "models"),
+        "MODEL_SIGNING_KEY_FILE": str(workdir / "signing.key"),
         "LOG_DIR": str(workdir / "logs"),
         "RETRAIN_INTERVAL_HOURS": "0",
         "DATA_COLLECTION_DAYS": "120",
+        # The benchmarks time whole trainings through one call: it waits for the end (200).
+        "TRAIN_WAIT_SECONDS": "1800",
+        **settings,
     }
     log = (workdir / "service.out").open("wb")
     return subprocess.Popen(

@@ -4,6 +4,7 @@ app, and the small data sets the models are tested on."""
 import asyncio
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -53,12 +54,18 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
         "MONGODB_URL": url,
         "DATABASE_NAME": SEEDED_DB,
         "MODEL_SAVE_PATH": directory / "models",
+        "MODEL_SIGNING_KEY_FILE": directory / "secrets" / "signing.key",
         "LOG_DIR": directory / "logs",
         "RETRAIN_INTERVAL_HOURS": 0,
         "UNTRAINED_RETRY_MINUTES": 0,
         "DATA_COLLECTION_DAYS": WINDOW_DAYS,
         "DB_WATCH_INTERVAL_SECONDS": 0.2,
         "MONGODB_TIMEOUT_MS": 500,
+        # A train call waits for its training (200), however slow the machine; the tests of the
+        # 202 answer set 0.
+        "TRAIN_WAIT_SECONDS": 600,
+        # Each app its own jobs and training leases: one test's lease never holds another's.
+        "JOBS_COLLECTION": f"jobs_{uuid.uuid4().hex[:12]}",
         **overrides,
     }
     return Settings(_env_file=None, **values)

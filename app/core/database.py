@@ -8,7 +8,7 @@ from typing import Any
 
 import pymongo
 from loguru import logger
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     ConnectionFailure,
@@ -28,7 +28,9 @@ async def database_errors(
     """Turns an unreachable server, or a call that outlasts `seconds` (the setting `bound`),
     into the domain error the API answers with 503, each with its own sentence. Request-path
     calls are bounded so that a stalled server (up, but not answering) cannot hold a caller;
-    training reads are not."""
+    training reads are bounded as a whole by the registry (TRAINING_TIMEOUT_SECONDS): a
+    driver timeout would also stretch server selection, and an unreachable server would then
+    take that long to report."""
     try:
         with pymongo.timeout(seconds):
             yield
@@ -37,9 +39,9 @@ async def database_errors(
             raise DatabaseUnavailable(exc) from exc
         if exc.timeout and seconds is not None:
             raise DatabaseTimeout(
-                f"The database did not answer within {seconds:g} s ({bound}), so this request "
-                "was stopped; it may be busy or stalled. Try again shortly, ask for less, or "
-                f"raise {bound} if the database is just slow."
+                f"The database did not answer within {seconds:g} s ({bound}), so this was "
+                "stopped; it may be busy or stalled. Try again shortly, ask for less, or raise "
+                f"{bound} if the database is just slow."
             ) from exc
         if isinstance(exc, ConnectionFailure) or exc.timeout:
             raise DatabaseUnavailable(exc) from exc
@@ -106,7 +108,8 @@ class Database:
                 )
 
     async def _ensure_indexes(self) -> None:
-        """Creates the indexes the queries filter on; default names keep it idempotent."""
+        """Creates the indexes the queries filter on (the service's training jobs' too); default
+        names keep it idempotent."""
         s = self._settings
         transactions = self.db[s.TRANSACTIONS_COLLECTION]
         try:
@@ -115,6 +118,9 @@ class Database:
                 [(s.TRANSACTION_USER_FIELD, ASCENDING), (s.TRANSACTION_PRODUCT_FIELD, ASCENDING)]
             )
             await self.db[s.PRODUCTS_COLLECTION].create_index([(s.PRODUCT_ID_FIELD, ASCENDING)])
+            jobs = self.db[s.JOBS_COLLECTION]
+            await jobs.create_index([("model", ASCENDING), ("created_at", DESCENDING)])
+            await jobs.create_index([("created_at", DESCENDING)])
         except OperationFailure as exc:
             logger.warning("Could not create an index ({}); queries will be slower", exc)
         except PyMongoError as exc:

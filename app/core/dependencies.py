@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.database import Database
+from app.core.jobs import JobLog
 from app.core.registry import ModelRegistry
 
 T = TypeVar("T")
@@ -31,5 +32,6 @@ def _clock(request: Request) -> Clock:
 
 SettingsDep = Annotated[Settings, Depends(from_state("settings", Settings))]
 DatabaseDep = Annotated[Database, Depends(from_state("database", Database))]
+JobLogDep = Annotated[JobLog, Depends(from_state("jobs", JobLog))]
 RegistryDep = Annotated[ModelRegistry, Depends(from_state("registry", ModelRegistry))]
 ClockDep = Annotated[Clock, Depends(_clock)]

@@ -9,7 +9,6 @@ never see a half-trained model."""
 import asyncio
 import contextlib
 import gc
-import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,21 +19,17 @@ from loguru import logger
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.database import Database
+from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog, Trigger, new_job_id
+from app.core.lease import Leases
 from app.core.names import ModelName, ModelState
-from app.core.runner import FitRunner
+from app.core.runner import FitRunner, ServiceStopping
 from app.core.schemas import ModelStatus, TrainResponse
-from app.core.store import ArtifactInvalid, ArtifactStore
-from app.errors import ModelNotTrained, ServiceError
+from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, new_version
+from app.errors import Conflict, DatabaseTimeout, ModelNotTrained, NotFound, ServiceError, brief
 
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
 STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
-
-
-def model_version(trained_at: datetime) -> str:
-    """A training's version id, sortable by time and unique across replicas:
-    `20261125T180000Z-1a2b3c`."""
-    return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,27 @@ class ModelSpec:
     prepare: Callable[[Any], Awaitable[None]] | None = None
 
 
+Training = asyncio.Task[dict[str, Any]]
+_JOB_READS, _JOB_READ_PAUSE = 5, 0.2
+_STOPPED = "The service stopped during the training; the model in service is unchanged."
+
+
+class TrainingElsewhere(ServiceError):
+    """Another replica is training the model; its job says when it is done."""
+
+    status_code = 409
+
+    def __init__(self, name: str, replica: str) -> None:
+        super().__init__(f"The {name} model is being trained by replica {replica}.")
+
+
+def _retrieve(task: Training) -> None:
+    """Marks a training's failure as seen: it is recorded in its job and the model's state,
+    even when no caller waited for it."""
+    if not task.cancelled():
+        task.exception()
+
+
 @dataclass
 class _Slot:
     """One model's place in the registry: the live model, its metadata, its training task."""
@@ -70,7 +86,12 @@ class _Slot:
     model: Any = None
     metadata: dict[str, Any] | None = None
     last_error: str | None = None
-    task: asyncio.Task[dict[str, Any]] | None = field(default=None, repr=False)
+    task: "Training | None" = field(default=None, repr=False)
+    job: Job | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # The store's `current` pointer as last seen (see `ModelRegistry.sync`).
+    seen: tuple[int, int] | None = None
+    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def training(self) -> bool:
@@ -108,12 +129,16 @@ class ModelRegistry:
         database: Database,
         store: ArtifactStore,
         runner: FitRunner,
+        jobs: JobLog,
+        leases: Leases,
         clock: Clock,
     ) -> None:
         self._settings = settings
         self._database = database
         self._store = store
         self._runner = runner
+        self._jobs = jobs
+        self._leases = leases
         self._clock = clock
         self._slots: dict[ModelName, _Slot] = {}
         self._loaded = False
@@ -152,6 +177,7 @@ class ModelRegistry:
             rows_used=metadata.get("rows_used"),
             data_window=metadata.get("data_window"),
             last_error=slot.last_error,
+            save_error=metadata.get("save_error"),
         )
 
     @property
@@ -162,6 +188,7 @@ class ModelRegistry:
     def start(self) -> None:
         """Starts the background tasks: load or train every model, then keep them fresh."""
         self._spawn(self._load_then_train(), "models-start")
+        self._spawn(self._sync_periodically(), "models-sync")
         if self._settings.RETRAIN_INTERVAL_HOURS > 0:
             self._spawn(self._retrain_periodically(), "models-retrain")
         if self._settings.UNTRAINED_RETRY_MINUTES > 0:
@@ -185,19 +212,52 @@ class ModelRegistry:
                 names = sorted(task.get_name() for task in still)
                 logger.warning("Stopping without waiting for {}", names)
 
+    async def sync(self) -> None:
+        """Serves the store's current version of every model when another process (a sibling
+        worker, another replica on the same volume, a rollback) changed it. Called before each
+        request (a `stat` per model when nothing changed), so a caller that trained through one
+        worker is then answered with the new version by every worker."""
+        if self._loaded:
+            for slot in self._slots.values():
+                await self._sync(slot)
+
+    async def _sync(self, slot: _Slot) -> None:
+        name = slot.spec.name
+        if slot.training or self._store.pointer_stamp(name) == slot.seen:
+            return
+        async with slot.sync_lock:
+            stamp = self._store.pointer_stamp(name)
+            current = self._store.current(name)
+            if stamp == slot.seen or current is None or slot.training:
+                return
+            if current != (slot.metadata or {}).get("version"):
+                logger.info("The {} model changed in the store: serving version {}", name, current)
+                await self._load(slot)
+            slot.seen = stamp
+
+    async def _sync_periodically(self) -> None:
+        """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
+        while True:
+            await asyncio.sleep(self._settings.MODEL_SYNC_SECONDS)
+            await self.sync()
+
     async def _load_then_train(self) -> None:
-        """Loads saved models (in a thread), then trains those missing if MongoDB is up."""
+        """Sweeps what a crash left half-written, loads saved models (in threads), then trains
+        those missing if MongoDB is up."""
+        swept = await asyncio.to_thread(self._store.sweep)
+        if swept:
+            logger.warning("Removed {} temporary model files left by an interrupted save", swept)
         for slot in self._slots.values():
             await self._load(slot)
         self._loaded = True
         if self._database.connected:
-            await self._train_missing()
+            await self._train_missing("start-up")
 
     async def _load(self, slot: _Slot) -> None:
         name, model_type = slot.spec.name, slot.spec.model_type
         try:
-            found = await asyncio.to_thread(self._store.load, name, model_type)
-        except ArtifactInvalid as exc:
+            found = await asyncio.to_thread(self._store.load_current, name, model_type)
+        except (ArtifactInvalid, VersionUnknown) as exc:
             logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
             return
         if found is None:
@@ -205,28 +265,136 @@ class ModelRegistry:
             return
         await self._prepare(slot.spec, found[0])
         slot.install(*found)
-        logger.info("Loaded the {} model trained at {}", name, found[1]["trained_at"])
+        logger.info("Loaded the {} model version {}", name, found[1]["version"])
 
-    async def train(self, name: ModelName) -> TrainResponse:
-        """Trains one model now, or joins the training already under way."""
+    def versions(self, name: ModelName) -> list[dict[str, Any]]:
+        """Every saved version of a model, newest first, and whether it is the live one."""
+        live = (self._slots[name].metadata or {}).get("version")
+        return [{**v, "live": v.get("version") == live} for v in self._store.versions(name)]
+
+    async def rollback(self, name: ModelName, version: str | None) -> dict[str, Any]:
+        """Serves a saved version again (by default the one before the live one) and makes it
+        the store's current version; answers its metadata."""
         slot = self._slots[name]
-        task = slot.task
-        if task is None or task.done():
-            task = slot.task = asyncio.create_task(self._train(slot), name=f"train-{name}")
-        metadata = await asyncio.shield(task)
-        return TrainResponse.from_metadata(name, metadata)
+        if slot.training:
+            raise Conflict(f"The {name} model is training; roll back once the training ends.")
+        version = version or self._previous_version(name)
+        try:
+            model, metadata = await asyncio.to_thread(
+                self._store.load, name, version, slot.spec.model_type
+            )
+        except VersionUnknown:
+            known = [v["version"] for v in self._store.versions(name)]
+            raise NotFound(
+                f"The {name} model has no saved version {brief(version)}; saved versions: "
+                f"{', '.join(known) or 'none'} (GET /api/v1/models lists them)."
+            ) from None
+        except ArtifactInvalid as exc:
+            raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
+        await self._prepare(slot.spec, model)
+        await asyncio.to_thread(self._store.set_current, name, version)
+        slot.install(model, metadata)
+        logger.warning("Rolled the {} model back to version {}", name, version)
+        return metadata
 
-    async def _train(self, slot: _Slot) -> dict[str, Any]:
+    def _previous_version(self, name: ModelName) -> str:
+        live = (self._slots[name].metadata or {}).get("version")
+        older = [v["version"] for v in self._store.versions(name) if live and v["version"] < live]
+        if not older:
+            raise NotFound(f"The {name} model has no saved version older than the live one.")
+        return str(older[0])
+
+    def job(self, name: ModelName) -> Job | None:
+        """This process's latest job for the model, as last recorded."""
+        job = self._slots[name].job
+        return self._jobs.latest(job) if job is not None else None
+
+    async def submit(self, name: ModelName, trigger: Trigger) -> tuple[Job, Training | None]:
+        """Starts a training job, or joins the one under way: in this process (its task), or
+        elsewhere in the deployment (its job, and no task), as the training lease says."""
+        slot = self._slots[name]
+        async with slot.lock:
+            if slot.task is not None and slot.job is not None and slot.training:
+                return slot.job, slot.task
+            job_id = new_job_id()
+            holder = await self._take_lease(name, job_id)
+            if holder is not None:
+                return await self._job_elsewhere(name, holder), None
+            job = slot.job = await self._jobs.start(job_id, name, trigger)
+            task = slot.task = asyncio.create_task(self._run(slot, job), name=f"train-{name}")
+            task.add_done_callback(_retrieve)
+            return job, task
+
+    async def _job_elsewhere(self, name: ModelName, job_id: str) -> Job:
+        """The lease holder's job; it records it just after taking the lease."""
+        for _ in range(_JOB_READS):
+            job = await self._jobs.get(job_id)
+            if job is not None:
+                return job
+            await asyncio.sleep(_JOB_READ_PAUSE)
+        raise TrainingElsewhere(name, "another replica")
+
+    async def _take_lease(self, name: ModelName, job_id: str) -> str | None:
+        """The job holding the model's training lease, or None when it is ours. Without MongoDB
+        there is no lease to take, and no training data either: the training goes on and fails
+        at its read, as it would alone."""
+        try:
+            return await self._leases.take(name, job_id)
+        except ServiceError as exc:
+            logger.warning("No training lease for the {} model: {}", name, exc.detail)
+            return None
+
+    async def train(self, name: ModelName, trigger: Trigger = "request") -> TrainResponse:
+        """Trains one model now and waits for it, or joins the training under way."""
+        job, task = await self.submit(name, trigger)
+        if task is None:
+            raise TrainingElsewhere(name, job.replica)
+        return TrainResponse.from_metadata(name, await asyncio.shield(task))
+
+    async def _run(self, slot: _Slot, job: Job) -> dict[str, Any]:
+        """The training as a job: renewed while it runs, finished with its result or error."""
+        heartbeat = asyncio.create_task(self._renew(job), name=f"job-{job.id}")
+        try:
+            metadata = await self._train(slot, job)
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 3)
+            raise
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._leases.release(slot.spec.name), STOP_SECONDS / 3)
+        result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
+        await self._jobs.finish(job, result, None)
+        return metadata
+
+    async def _renew(self, job: Job) -> None:
+        """Renews the job and the training lease while the training runs."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self._jobs.update(job)
+            with contextlib.suppress(ServiceError):
+                await self._leases.take(job.model, job.id)
+
+    async def _train(self, slot: _Slot, job: Job) -> dict[str, Any]:
         spec = slot.spec
-        logger.info("Training the {} model ({})", spec.name, spec.model_type)
+        logger.info("Training the {} model ({}), job {}", spec.name, spec.model_type, job.id)
         try:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            data = await spec.read(self._clock())
+            data = await self._read(spec)
             query_seconds = loop.time() - started
+            await self._jobs.update(job, stage="fitting", timings={"query_seconds": query_seconds})
             model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
-            metadata = await asyncio.to_thread(self._store.save, spec.name, model, metadata)
+            await self._jobs.update(
+                job,
+                stage="saving",
+                timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
+            )
+            metadata = await self._save(spec.name, model, metadata)
+            await self._jobs.update(job, stage="preparing")
             await self._prepare(spec, model)
         except ServiceError as exc:
             slot.last_error = exc.detail
@@ -247,6 +415,35 @@ class ModelRegistry:
         )
         return metadata
 
+    async def _read(self, spec: ModelSpec) -> TrainingData:
+        """The training data, read within TRAINING_TIMEOUT_SECONDS, all calls together."""
+        seconds = self._settings.TRAINING_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout(seconds):
+                return await spec.read(self._clock())
+        except TimeoutError:
+            raise DatabaseTimeout(
+                f"The {spec.name} model's training data was not read within {seconds:g} s "
+                "(TRAINING_TIMEOUT_SECONDS), so the training was stopped; the model in service "
+                "stays. The database may be busy or stalled: try again later, or raise "
+                "TRAINING_TIMEOUT_SECONDS if it is just slow."
+            ) from None
+
+    async def _save(self, name: ModelName, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Saves a new version. A model that cannot be saved is served all the same: the
+        metadata says so (without paths) and the model is trained again at the next start."""
+        try:
+            return await asyncio.to_thread(self._store.save, name, model, metadata)
+        except Exception as exc:
+            logger.exception("The new {} model could not be saved; it is served unsaved", name)
+            reason = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            )
+            return {
+                **metadata,
+                "save_error": f"not saved ({reason}); served until the next restart",
+            }
+
     @staticmethod
     async def _prepare(spec: ModelSpec, model: Any) -> None:
         if spec.prepare is not None:
@@ -262,7 +459,7 @@ class ModelRegistry:
     ) -> dict[str, Any]:
         trained_at = self._clock()
         return {
-            "version": model_version(trained_at),
+            "version": new_version(trained_at),
             "model_type": spec.model_type,
             "trained_at": trained_at.isoformat(),
             "data_window": {
@@ -277,21 +474,23 @@ class ModelRegistry:
             "fit_seconds": round(fit_seconds, 3),
         }
 
-    async def _train_missing(self) -> None:
-        """Trains, one after the other, every model that is not trained yet."""
+    async def _train_missing(self, trigger: Trigger) -> None:
+        """Trains, one after the other, every model that is not trained yet: not here, nor in
+        the store (a sibling saves before it gives up the training lease)."""
         for name, slot in self._slots.items():
+            await self._sync(slot)
             if slot.model is None:
-                await self._train_logged(name)
+                await self._train_logged(name, trigger)
 
-    async def _train_logged(self, name: ModelName) -> None:
+    async def _train_logged(self, name: ModelName, trigger: Trigger) -> None:
         """Background training: a failure is logged and kept in the model's state, not raised."""
         with contextlib.suppress(ServiceError):
-            await self.train(name)
+            await self.train(name, trigger)
 
     def _on_database_back(self) -> None:
         """Called when MongoDB becomes reachable: trains what could not be trained without it."""
         if self._loaded and not self._stopping:
-            self._spawn(self._train_missing(), "models-train-missing")
+            self._spawn(self._train_missing("reconnect"), "models-train-missing")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """Runs a background coroutine, keeping a reference so it is not garbage-collected."""
@@ -305,8 +504,15 @@ class ModelRegistry:
         while True:
             await asyncio.sleep(interval)
             logger.info("Periodic retraining of every model")
-            for name in self._slots:
-                await self._train_logged(name)
+            for name, slot in self._slots.items():
+                await self._sync(slot)
+                trained_at = slot.trained_at
+                if trained_at and (self._clock() - trained_at).total_seconds() < interval / 2:
+                    logger.info(
+                        "The {} model was trained {} (by a sibling): not again", name, trained_at
+                    )
+                    continue
+                await self._train_logged(name, "schedule")
 
     async def _retry_untrained_periodically(self) -> None:
         """Every UNTRAINED_RETRY_MINUTES, trains the models that are still missing (the data may
@@ -316,4 +522,4 @@ class ModelRegistry:
             await asyncio.sleep(interval)
             missing = any(s.model is None for s in self._slots.values())
             if self._database.connected and missing:
-                await self._train_missing()
+                await self._train_missing("retry")

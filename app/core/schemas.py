@@ -27,6 +27,14 @@ _VERSION = Field(
 )
 
 
+_SAVE_ERROR = Field(
+    default=None,
+    examples=[None],
+    description="Set when the model could not be saved: it is served all the same, and trained "
+    "again at the next start.",
+)
+
+
 class TrainResponse(BaseModel):
     message: str = Field(examples=["The forecast model was trained on 90 rows."])
     version: str = _VERSION
@@ -44,11 +52,16 @@ class TrainResponse(BaseModel):
     feature_names: list[str] = Field(examples=[["totalAmount", "quantity"]])
     query_seconds: float = Field(examples=[0.8], description="Time spent reading MongoDB.")
     fit_seconds: float = Field(examples=[1.2], description="Time spent fitting the model.")
-    libraries: dict[str, str] = Field(examples=[{"python": "3.11.7", "scikit-learn": "1.9.1"}])
+    libraries: dict[str, str] = Field(
+        default_factory=dict, examples=[{"python": "3.11.7", "scikit-learn": "1.9.1"}]
+    )
+    save_error: str | None = _SAVE_ERROR
 
     @classmethod
     def from_metadata(cls, name: str, metadata: dict[str, Any]) -> "TrainResponse":
         message = f"The {name} model was trained on {metadata['rows_used']} rows."
+        if metadata.get("save_error"):
+            message += f" It is served, but {metadata['save_error']}."
         return cls(message=message, **metadata)
 
 
@@ -70,6 +83,7 @@ class ModelStatus(BaseModel):
     last_error: str | None = Field(
         default=None, examples=[None], description="Why the last training failed, if it did."
     )
+    save_error: str | None = _SAVE_ERROR
 
 
 def error_response(description: str, detail: str) -> dict[str, Any]:

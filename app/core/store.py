@@ -1,24 +1,52 @@
-"""Model artifacts on disk: written atomically with a metadata file, checked before loading.
+"""Model versions on disk: each training's artifact written atomically with signed metadata, and
+a pointer to the live version of each model.
 
-An artifact is `<name>.joblib` plus `<name>.json` (trained at, data window, rows, metrics,
-feature names, library versions, and the artifact's SHA-256). A file that is truncated, altered,
-written by other library versions or for another model type is refused, never loaded.
+    <root>/<model>/<version>/model.joblib   the fitted model (a pickle)
+    <root>/<model>/<version>/metadata.json  trained at, data window, rows, metrics, versions of
+                                            the service and libraries, SHA-256, signature
+    <root>/<model>/current                  the live version's id
+
+A version directory is written under a temporary name and renamed whole, then `current` is
+replaced: a crash at any point leaves the previous version live. Before unpickling, the signature
+(HMAC, see `signing`), the format, model type, library versions and SHA-256 are checked; an
+artifact that fails any check is refused. Messages name versions and files, never the paths.
 """
 
 import hashlib
 import json
 import os
 import platform
+import re
+import secrets
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+from loguru import logger
+
+from app.config import APP_VERSION
+from app.core.signing import SIGNATURE, is_signed_by, signature
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
-# recommender's candidates; 4: a version id per training
+# recommender's candidates; 4: a version per training, signed metadata
 FORMAT_VERSION = 4
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
+ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
+_TEMPORARY = ".tmp"
+_VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+# Temporary entries older than this are leftovers of a crash; younger ones may be another
+# process's save under way.
+SWEEP_AFTER_SECONDS = 900
+
+
+def new_version(trained_at: datetime) -> str:
+    """A training's version id, sortable by time and unique across replicas:
+    `20261125T180000Z-1a2b3c`."""
+    return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def library_versions() -> dict[str, str]:
@@ -33,51 +61,164 @@ class ArtifactInvalid(Exception):
     """The artifact exists but must not be loaded; the message says why."""
 
 
+class VersionUnknown(Exception):
+    """No saved version of the model has that id."""
+
+
 class ArtifactStore:
-    """Saves and loads the models under one directory."""
+    """Saves, lists and loads the versions of every model under one directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, key: bytes, keep_versions: int = 5) -> None:
         self.directory = directory
-
-    def _paths(self, name: str) -> tuple[Path, Path]:
-        return self.directory / f"{name}.joblib", self.directory / f"{name}.json"
+        self._key = key
+        self._keep = keep_versions
 
     def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Writes the model, then its metadata, each to a temporary file renamed into place."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        artifact, meta_path = self._paths(name)
+        """Writes a new version and makes it current; prunes the oldest beyond `keep_versions`.
+        Returns the metadata as saved (with checksum, versions and signature)."""
         import joblib  # here, not at import: the server answers before the ML stack loads
 
-        digest = _write_atomically(artifact, lambda f: joblib.dump(model, f))
-        full = {
-            **metadata,
-            "format_version": FORMAT_VERSION,
-            "libraries": library_versions(),
-            "sha256": digest,
-        }
-        _write_atomically(meta_path, lambda f: f.write(json.dumps(full, indent=2).encode()))
+        model_directory = self.directory / name
+        model_directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=_TEMPORARY))
+        try:
+            with (staging / ARTIFACT).open("wb") as f:
+                joblib.dump(model, f)
+                f.flush()
+                os.fsync(f.fileno())
+            full = {
+                **metadata,
+                "format_version": FORMAT_VERSION,
+                "service_version": APP_VERSION,
+                "libraries": library_versions(),
+                "sha256": _sha256(staging / ARTIFACT),
+            }
+            full[SIGNATURE] = signature(full, self._key)
+            _write_synced(staging / METADATA, json.dumps(full, indent=2).encode())
+            os.rename(staging, model_directory / full["version"])
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self.set_current(name, full["version"])
+        self._prune(name, keep=full["version"])
         return full
 
-    def load(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
-        """The model and its metadata; None when never saved; `ArtifactInvalid` when unusable."""
-        artifact, meta_path = self._paths(name)
-        if not artifact.exists() and not meta_path.exists():
-            return None
+    def set_current(self, name: str, version_id: str) -> None:
+        """Points `current` at a saved version (after a save, or to roll back)."""
+        self._version_directory(name, version_id)
+        pointer = self.directory / name / CURRENT
+        temporary = pointer.with_name(f".{CURRENT}.{os.getpid()}{_TEMPORARY}")
+        _write_synced(temporary, version_id.encode())
+        os.replace(temporary, pointer)
+
+    def pointer_stamp(self, name: str) -> tuple[int, int] | None:
+        """When `current` last changed, and its inode (a rename makes a new one): cheap enough
+        to call before every request."""
         try:
-            metadata = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ArtifactInvalid(f"metadata {meta_path} is unreadable: {exc}") from exc
+            found = os.stat(self.directory / name / CURRENT)
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_ino
+
+    def current(self, name: str) -> str | None:
+        """The live version's id, or None when the model was never saved."""
+        try:
+            return (self.directory / name / CURRENT).read_text().strip() or None
+        except OSError:
+            return None
+
+    def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+        """The live version's model and metadata; None when never saved; `ArtifactInvalid`
+        when it must not be loaded."""
+        current = self.current(name)
+        if current is None:
+            return None
+        return self.load(name, current, model_type)
+
+    def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+        """One version's model and metadata, once every check has passed."""
+        directory = self._version_directory(name, version_id)
+        metadata = self._signed_metadata(directory, version_id)
         problem = _mismatch(metadata, model_type)
         if problem:
-            raise ArtifactInvalid(problem)
-        if _sha256(artifact) != metadata.get("sha256"):
-            raise ArtifactInvalid(f"{artifact} does not match its checksum (truncated or altered)")
+            raise ArtifactInvalid(f"version {version_id}: {problem}")
+        if _sha256(directory / ARTIFACT) != metadata.get("sha256"):
+            raise ArtifactInvalid(
+                f"version {version_id}: {ARTIFACT} does not match its checksum (truncated or "
+                "altered)"
+            )
         import joblib
 
         try:
-            return joblib.load(artifact), metadata
+            return joblib.load(directory / ARTIFACT), metadata
         except Exception as exc:
-            raise ArtifactInvalid(f"{artifact} cannot be loaded: {exc}") from exc
+            raise ArtifactInvalid(
+                f"version {version_id}: {ARTIFACT} cannot be loaded ({type(exc).__name__})"
+            ) from exc
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        """Every saved version's metadata, newest first, each with `signed`: whether its
+        signature holds (the artifact itself is checked only when loaded)."""
+        found = []
+        for directory in self._version_directories(name):
+            try:
+                metadata = json.loads((directory / METADATA).read_text())
+            except (OSError, ValueError):
+                metadata = {"version": directory.name}
+            found.append({**metadata, "signed": is_signed_by(metadata, self._key)})
+        return found
+
+    def sweep(self, older_than_seconds: float = SWEEP_AFTER_SECONDS) -> int:
+        """Removes what a crash left half-written (temporary files and version directories)
+        and returns how many; entries younger than `older_than_seconds` are left alone."""
+        removed = 0
+        oldest = time.time() - older_than_seconds
+        for leftover in self.directory.glob(f"*/.*{_TEMPORARY}"):
+            if leftover.stat().st_mtime > oldest:
+                continue
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+    def _signed_metadata(self, directory: Path, version_id: str) -> dict[str, Any]:
+        try:
+            metadata: dict[str, Any] = json.loads((directory / METADATA).read_text())
+        except (OSError, ValueError) as exc:
+            raise ArtifactInvalid(
+                f"version {version_id}: {METADATA} is unreadable ({type(exc).__name__})"
+            ) from exc
+        if not is_signed_by(metadata, self._key):
+            raise ArtifactInvalid(
+                f"version {version_id}: the signature is missing or does not match (tampered, "
+                "or saved with another MODEL_SIGNING_KEY)"
+            )
+        return metadata
+
+    def _version_directory(self, name: str, version_id: str) -> Path:
+        """The directory of a saved version; `VersionUnknown` for anything else (an id that is
+        not a version's never reaches the file system)."""
+        directory = self.directory / name / version_id
+        if not _VERSION.match(version_id) or not (directory / METADATA).exists():
+            raise VersionUnknown(version_id)
+        return directory
+
+    def _version_directories(self, name: str) -> list[Path]:
+        directory = self.directory / name
+        if not directory.is_dir():
+            return []
+        found = [p for p in directory.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=lambda p: p.name, reverse=True)
+
+    def _prune(self, name: str, keep: str) -> None:
+        """Deletes the oldest versions beyond `keep_versions`, never the live one."""
+        current = self.current(name) or keep
+        for old in self._version_directories(name)[self._keep :]:
+            if old.name != current:
+                shutil.rmtree(old, ignore_errors=True)
+                logger.info("Pruned {} model version {}", name, old.name)
 
 
 def _mismatch(metadata: dict[str, Any], model_type: str) -> str | None:
@@ -98,18 +239,8 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> str:
-    """Writes through a temporary file in the same directory, fsyncs, renames; returns SHA-256."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        digest = _sha256(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest or ""
+def _write_synced(path: Path, content: bytes) -> None:
+    with path.open("wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())

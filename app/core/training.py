@@ -1,25 +1,64 @@
 """The routes that train a model on demand: `POST /api/v1/<model>/train` for every model, one
 implementation for all."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
-from app.core.dependencies import RegistryDep
+from app.core.dependencies import RegistryDep, SettingsDep
+from app.core.job_schemas import JobAccepted, JobView
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry
 from app.core.schemas import TRAIN_ERROR_RESPONSES, TrainResponse
 
 _DESCRIPTION = (
-    "Reads the model's training data from MongoDB, fits it in the worker process, saves it and "
-    "makes it live; answers its metrics. A request made while that model trains waits for the "
-    "training under way and gets its result."
+    "Reads the model's training data from MongoDB, fits it in the worker process, saves it as a "
+    "new version and makes it live. Answers 200 with its metrics when the training ends within "
+    "TRAIN_WAIT_SECONDS; otherwise 202 with its job, whose `Location` (GET /api/v1/jobs/{id}) "
+    "says how far it is and, at the end, what it gave. A request made while that model trains "
+    "(here or in another replica) joins the training under way."
 )
 
 
-def _endpoint(name: ModelName) -> Callable[[ModelRegistry], Awaitable[TrainResponse]]:
-    async def train(registry: RegistryDep) -> TrainResponse:
-        return await registry.train(name)
+_ACCEPTED_EXAMPLE = {
+    "id": "5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7",
+    "model": "forecast",
+    "state": "running",
+    "stage": "fitting",
+    "trigger": "request",
+    "replica": "ai-service-1:7:3f2a",
+    "created_at": "2026-11-25T18:00:00Z",
+    "updated_at": "2026-11-25T18:00:20Z",
+    "finished_at": None,
+    "timings": {"query_seconds": 2.1},
+    "result": None,
+    "error": None,
+    "status_code": None,
+    "message": "The forecast model is training; follow job 5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7 at "
+    "/api/v1/jobs/5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7.",
+    "location": "/api/v1/jobs/5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7",
+}
+
+
+def _endpoint(name: ModelName) -> Callable[..., Awaitable[Any]]:
+    async def train(registry: RegistryDep, settings: SettingsDep) -> TrainResponse | JSONResponse:
+        job, task = await registry.submit(name, "request")
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=settings.TRAIN_WAIT_SECONDS)
+            if done:
+                return TrainResponse.from_metadata(name, task.result())
+            job = registry.job(name) or job
+        location = f"/api/v1/jobs/{job.id}"
+        accepted = JobAccepted(
+            **JobView.of(job).model_dump(),
+            message=f"The {name} model is training; follow job {job.id} at {location}.",
+            location=location,
+        )
+        return JSONResponse(
+            accepted.model_dump(mode="json"), status_code=202, headers={"Location": location}
+        )
 
     return train
 
@@ -35,6 +74,13 @@ def training_router(names: Iterable[ModelName]) -> APIRouter:
             summary=f"Train the {name} model now",
             description=_DESCRIPTION,
             response_model=TrainResponse,
-            responses=TRAIN_ERROR_RESPONSES,
+            responses={
+                202: {
+                    "model": JobAccepted,
+                    "description": "Still training: follow its job at `Location`.",
+                    "content": {"application/json": {"example": _ACCEPTED_EXAMPLE}},
+                },
+                **TRAIN_ERROR_RESPONSES,
+            },
         )
     return router

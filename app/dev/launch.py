@@ -5,6 +5,7 @@ MongoDB-compatible server) as a child process on a persistent directory, writes 
 the database is empty, then serves the API. Ctrl-C stops the API, then the database."""
 
 import asyncio
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ def main() -> None:
     url, process = _database(settings)
     try:
         settings = settings.model_copy(update={"MONGODB_URL": url})
+        # Worker processes read their settings from the environment.
+        os.environ["MONGODB_URL"] = url
         _seed_if_empty(settings)
         serve(settings)
     finally:

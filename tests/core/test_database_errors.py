@@ -14,8 +14,8 @@ async def test_a_bounded_call_that_outlasts_its_bound_names_the_setting() -> Non
 
     assert error.value.status_code == 503
     assert error.value.detail.startswith(
-        "The database did not answer within 30 s (ANOMALY_RECENT_TIMEOUT_SECONDS), so this "
-        "request was stopped"
+        "The database did not answer within 30 s (ANOMALY_RECENT_TIMEOUT_SECONDS), so this was "
+        "stopped"
     )
 
 

@@ -37,6 +37,7 @@ def served(mongo_server: SecantusDBServer) -> Iterator[str]:
         "AI_SERVICE_HOST": "127.0.0.1",
         "AI_SERVICE_PORT": str(port),
         "MODEL_SAVE_PATH": str(directory / "models"),
+        "MODEL_SIGNING_KEY_FILE": str(directory / "signing.key"),
         "LOG_DIR": str(directory / "logs"),
         "UNTRAINED_RETRY_MINUTES": "0",
         "RETRAIN_INTERVAL_HOURS": "0",

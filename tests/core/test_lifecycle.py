@@ -5,6 +5,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -13,6 +14,7 @@ from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
 from app.config import Settings
+from app.core.signing import signing_key
 from app.core.store import ArtifactStore
 from app.dev import embedded
 from app.dev.demo.generator import write_demo_data
@@ -135,9 +137,17 @@ async def test_shutdown_during_a_fit_does_not_wait_for_it(
     await _fit_started(held_fit)
 
     await asyncio.wait_for(app_running.__aexit__(None, None, None), timeout=15)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.MONGODB_URL)
+    job = await mongo[settings.DATABASE_NAME][settings.JOBS_COLLECTION].find_one(
+        {"model": "forecast"}
+    )
+    await mongo.close()
 
     assert _ended(int((held_fit / "started").read_text()))
     assert not (held_fit / "release").exists()
+    assert job is not None
+    assert job["state"] == "failed"
+    assert job["error"].startswith("The service stopped during the training")
 
 
 async def test_a_killed_worker_fails_that_training_and_the_next_one_works(
@@ -182,7 +192,11 @@ async def test_saved_models_are_reused_and_a_corrupt_one_is_retrained(
     async with running(settings) as client:
         await wait_trained(client)
         before = {name: await _model_status(client, name) for name in training_names()}
-    (settings.MODEL_SAVE_PATH / "forecast.joblib").write_bytes(b"not a model")
+    store = ArtifactStore(
+        settings.MODEL_SAVE_PATH, signing_key(None, settings.MODEL_SIGNING_KEY_FILE)
+    )
+    live = store.current("forecast")
+    (settings.MODEL_SAVE_PATH / "forecast" / str(live) / "model.joblib").write_bytes(b"not a model")
 
     async with running(settings) as client:
         await wait_trained(client)
@@ -191,8 +205,8 @@ async def test_saved_models_are_reused_and_a_corrupt_one_is_retrained(
     assert after["anomaly"]["last_retrain_time"] == before["anomaly"]["last_retrain_time"]
     assert after["recommend"]["last_retrain_time"] == before["recommend"]["last_retrain_time"]
     assert after["forecast"]["last_retrain_time"] > before["forecast"]["last_retrain_time"]
-    reloaded = ArtifactStore(settings.MODEL_SAVE_PATH).load("forecast", "ensemble")
-    assert reloaded is not None
+    assert store.current("forecast") != live
+    assert store.load_current("forecast", "ensemble") is not None
 
 
 def training_names() -> tuple[str, ...]:

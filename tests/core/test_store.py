@@ -1,68 +1,170 @@
+import hashlib
 import json
+import os
+import pickle
+import time
 from pathlib import Path
 
 import pytest
 
-from app.core.store import ArtifactInvalid, ArtifactStore
+from app.core.signing import signature, signing_key
+from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
 
+KEY = b"test-signing-key"
 META = {"model_type": "LinearRegression", "trained_at": "2026-11-25T00:00:00+00:00"}
 
 
-def test_round_trip_keeps_model_and_metadata(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path / "models")
-    saved = store.save("forecast", {"weights": [1, 2, 3]}, META)
+def saved_version(store: ArtifactStore, model: object, version: str) -> dict[str, object]:
+    return store.save("forecast", model, {**META, "version": version})
 
-    loaded = store.load("forecast", "LinearRegression")
+
+V1, V2, V3 = "20261123T000000Z-aaaaaa", "20261124T000000Z-bbbbbb", "20261125T000000Z-cccccc"
+
+
+def test_round_trip_keeps_model_and_signed_metadata(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "models", KEY)
+    saved = saved_version(store, {"weights": [1, 2, 3]}, V1)
+
+    loaded = store.load_current("forecast", "LinearRegression")
 
     assert loaded is not None
     model, metadata = loaded
     assert model == {"weights": [1, 2, 3]}
     assert metadata == saved
-    assert {"sha256", "libraries", "format_version"} <= set(metadata)
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
-        "forecast.joblib",
-        "forecast.json",
-    ]
+    assert {"sha256", "libraries", "format_version", "service_version", "signature"} <= set(
+        metadata
+    )
+    assert sorted(p.name for p in (tmp_path / "models" / "forecast").iterdir()) == [V1, "current"]
 
 
 def test_nothing_saved_is_none(tmp_path: Path) -> None:
-    assert ArtifactStore(tmp_path).load("forecast", "LinearRegression") is None
+    assert ArtifactStore(tmp_path, KEY).load_current("forecast", "LinearRegression") is None
+
+
+def test_each_save_is_a_version_and_the_oldest_are_pruned(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY, keep_versions=2)
+    for number, version in enumerate((V1, V2, V3)):
+        saved_version(store, [number], version)
+
+    assert [v["version"] for v in store.versions("forecast")] == [V3, V2]
+    assert all(v["signed"] for v in store.versions("forecast"))
+    assert store.current("forecast") == V3
+
+
+def test_an_older_version_can_be_made_current_again(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, ["old"], V1)
+    saved_version(store, ["new"], V2)
+
+    store.set_current("forecast", V1)
+
+    assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("version", ["../anomaly", "20261125T000000Z-ffffff", "", "current"])
+def test_an_id_that_is_no_saved_version_is_unknown(tmp_path: Path, version: str) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+
+    with pytest.raises(VersionUnknown):
+        store.load("forecast", version, "LinearRegression")
+    with pytest.raises(VersionUnknown):
+        store.set_current("forecast", version)
 
 
 def test_truncated_artifact_is_refused(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path)
-    store.save("forecast", list(range(1000)), META)
-    data = (tmp_path / "forecast.joblib").read_bytes()
-    (tmp_path / "forecast.joblib").write_bytes(data[: len(data) // 2])
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, list(range(1000)), V1)
+    artifact = tmp_path / "forecast" / V1 / "model.joblib"
+    artifact.write_bytes(artifact.read_bytes()[:100])
 
     with pytest.raises(ArtifactInvalid, match="does not match its checksum"):
-        store.load("forecast", "LinearRegression")
+        store.load_current("forecast", "LinearRegression")
+
+
+class _RunsCode:
+    """A pickle that runs a command when loaded, as an attacker would write one."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("touch pwned",))
+
+
+def test_a_crafted_pickle_with_a_matching_checksum_is_never_loaded(tmp_path: Path) -> None:
+    """Whoever can write the model directory rewrites the artifact and its checksum; without the
+    key the signature no longer holds, so nothing is unpickled."""
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    directory = tmp_path / "forecast" / V1
+    (directory / "model.joblib").write_bytes(pickle.dumps(_RunsCode()))
+    metadata = json.loads((directory / "metadata.json").read_text())
+    metadata["sha256"] = hashlib.sha256(pickle.dumps(_RunsCode())).hexdigest()
+    metadata["signature"] = signature(metadata, b"the attacker's guess")
+    (directory / "metadata.json").write_text(json.dumps(metadata))
+
+    with pytest.raises(ArtifactInvalid, match="signature is missing or does not match"):
+        store.load_current("forecast", "LinearRegression")
+    assert not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()
+
+
+def test_a_model_saved_with_another_key_is_refused(tmp_path: Path) -> None:
+    saved_version(ArtifactStore(tmp_path, b"other key"), [1], V1)
+
+    with pytest.raises(ArtifactInvalid, match="signature"):
+        ArtifactStore(tmp_path, KEY).load_current("forecast", "LinearRegression")
 
 
 def test_other_model_type_is_refused(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path)
-    store.save("forecast", [1], META)
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
 
     with pytest.raises(ArtifactInvalid, match="not the configured RandomForestRegressor"):
-        store.load("forecast", "RandomForestRegressor")
+        store.load_current("forecast", "RandomForestRegressor")
 
 
-def test_other_library_versions_are_refused(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path)
-    store.save("forecast", [1], META)
-    meta_path = tmp_path / "forecast.json"
-    metadata = json.loads(meta_path.read_text())
-    metadata["libraries"]["scikit-learn"] = "0.1"
-    meta_path.write_text(json.dumps(metadata))
-
-    with pytest.raises(ArtifactInvalid, match="saved with libraries"):
-        store.load("forecast", "LinearRegression")
-
-
-def test_missing_or_garbled_metadata_is_refused(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path)
-    store.save("forecast", [1], META)
-    (tmp_path / "forecast.json").write_text("{half")
+def test_garbled_metadata_is_refused(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    (tmp_path / "forecast" / V1 / "metadata.json").write_text("{half")
 
     with pytest.raises(ArtifactInvalid, match="unreadable"):
-        store.load("forecast", "LinearRegression")
+        store.load_current("forecast", "LinearRegression")
+    assert str(tmp_path) not in str(store.versions("forecast"))
+
+
+def test_sweep_removes_old_leftovers_of_an_interrupted_save_only(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    old = tmp_path / "forecast" / ".crashed.tmp"
+    old.mkdir()
+    (old / "model.joblib").write_bytes(b"half")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    young = tmp_path / "forecast" / ".saving.tmp"
+    young.mkdir()
+
+    assert store.sweep() == 1
+    assert not old.exists()
+    assert young.exists()
+    assert store.load_current("forecast", "LinearRegression") is not None
+
+
+def test_a_failed_save_leaves_the_live_version_and_no_partial_one(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+
+    with pytest.raises(pickle.PicklingError):
+        saved_version(store, lambda: None, V2)
+
+    assert store.current("forecast") == V1
+    assert [p.name for p in (tmp_path / "forecast").iterdir() if p.name != "current"] == [V1]
+
+
+def test_without_a_configured_key_one_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    key_file = tmp_path / "secrets" / "signing.key"
+
+    first = signing_key(None, key_file)
+
+    assert signing_key(None, key_file) == first
+    assert len(first) == 64
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert signing_key("configured", key_file) == b"configured"

@@ -1,0 +1,130 @@
+"""Throughput and latency under 32 concurrent clients, one server process against several.
+
+`python -m bench.throughput [--size 50000] [--workers 1 2] [--seconds 20]`
+
+Load comes from wrk (Debian's `wrk`: `apt-get install wrk`), a native load generator, so that
+the client does not eat the cores it measures. For each target (the cached forecast, anomaly
+detection of 50 points) one wrk with 32 connections hits the target while a second wrk with 4
+connections hits `GET /api/v1/health/` in the same seconds: the target's p50 / p99 are compared
+with health's, measured under the same load. Demo data of `--size` transactions, kept under
+bench/.data; figures are printed and written to bench/results/throughput.json."""
+
+import argparse
+import json
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.demo_db import embedded_database, seed
+from bench.serving import ROOT, free_port, save_results, start_service, wait_trained
+
+WORKDIR = ROOT / "bench" / ".data"
+CONNECTIONS, HEALTH_CONNECTIONS = 32, 4
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _points(count: int) -> list[dict[str, Any]]:
+    return [
+        {"totalAmount": 20.0 + i, "quantity": 1 + i % 3, "productId": f"p{i}", "userId": f"u{i}"}
+        for i in range(count)
+    ]
+
+
+def _post_script(directory: Path, body: dict[str, Any]) -> Path:
+    script = directory / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+    )
+    return script
+
+
+def _wrk(url: str, connections: int, seconds: int, script: Path | None) -> subprocess.Popen[str]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    return subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+
+
+def _parse(output: str) -> dict[str, Any]:
+    """Requests per second, p50 / p99 in ms, and every error wrk counted."""
+
+    def ms(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        return round(float(found[1]) * _UNITS[found[2]], 2) if found else float("nan")
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(r"Socket errors: (.*)", output)
+    total = re.search(r"(\d+) requests in", output)
+    return {
+        "requests": int(total[1]) if total else 0,
+        "per_second": float(rate[1]) if rate else 0.0,
+        "p50_ms": ms("50"),
+        "p99_ms": ms("99"),
+        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": sockets[1].strip() if sockets else "none",
+    }
+
+
+def _measure(base: str, path: str, script: Path | None, seconds: int) -> dict[str, Any]:
+    target = _wrk(f"{base}{path}", CONNECTIONS, seconds, script)
+    health = _wrk(f"{base}/api/v1/health/", HEALTH_CONNECTIONS, seconds, None)
+    measured = _parse(target.communicate()[0])
+    beside = _parse(health.communicate()[0])
+    return {
+        **measured,
+        "health": beside,
+        "p50_ratio": round(measured["p50_ms"] / beside["p50_ms"], 2),
+        "p99_ratio": round(measured["p99_ms"] / beside["p99_ms"], 2),
+    }
+
+
+def run_workers(url: str, workers: int, seconds: int, scratch: Path) -> dict[str, Any]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = start_service(
+        url, port, scratch, AI_SERVICE_WORKERS=str(workers), TRAIN_COOLDOWN_SECONDS="0"
+    )
+    try:
+        wait_trained(base)
+        httpx.get(f"{base}/api/v1/forecast/predict", timeout=60).raise_for_status()
+        detect = _post_script(scratch, {"data_points": _points(50)})
+        return {
+            "forecast_predict": _measure(base, "/api/v1/forecast/predict", None, seconds),
+            "anomaly_detect_50": _measure(base, "/api/v1/anomaly/detect", detect, seconds),
+        }
+    finally:
+        service.send_signal(signal.SIGINT)
+        service.wait(120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    results: dict[str, Any] = {"transactions": args.size, "connections": CONNECTIONS}
+    with embedded_database(WORKDIR / f"db-{args.size}") as url:
+        seed(url, args.size)
+        for workers in args.workers:
+            with tempfile.TemporaryDirectory(dir=WORKDIR) as scratch:
+                results[f"workers_{workers}"] = run_workers(
+                    url, workers, args.seconds, Path(scratch)
+                )
+            print(f"workers={workers}:", json.dumps(results[f"workers_{workers}"], indent=2))
+    print("saved to", save_results("throughput", results))
+
+
+if __name__ == "__main__":
+    main()
