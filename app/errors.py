@@ -14,15 +14,37 @@ class ServiceError(Exception):
 
     status_code = 500
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers or {}
 
 
 class InvalidInput(ServiceError):
     """The request is well-formed JSON but its content cannot be used."""
 
     status_code = 422
+
+
+class Unauthorized(ServiceError):
+    """A guarded route was called without a valid API key: the detail names the header."""
+
+    status_code = 401
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this from where it is: the detail says what would allow it."""
+
+    status_code = 403
+
+
+class TooSoon(ServiceError):
+    """The same action was asked for again too soon; `Retry-After` says when it may be."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, {"Retry-After": str(retry_after)})
 
 
 class NotFound(ServiceError):

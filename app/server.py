@@ -1,22 +1,37 @@
-"""Serves the API with uvicorn, its logs going through loguru: `python -m app.server`."""
+"""Serves the API with uvicorn, its logs going through loguru: `python -m app.server`.
+
+Connections: idle keep-alive connections stay open AI_SERVICE_KEEP_ALIVE_SECONDS, longer than
+the callers' pools keep them, so a client never reuses a connection the server is closing; at
+most AI_SERVICE_MAX_CONCURRENCY connections and requests are held, beyond which uvicorn answers
+503 at once; request heads are bounded by h11 (16 KiB) and bodies by MAX_REQUEST_BODY_BYTES.
+Shutdown waits AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS for requests under way, then stops."""
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from app.config import Settings, get_settings
 from app.logging import configure_logging
+
+
+def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """Uvicorn's configuration of the service."""
+    return uvicorn.Config(
+        app,
+        host=settings.AI_SERVICE_HOST,
+        port=settings.AI_SERVICE_PORT,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=settings.AI_SERVICE_KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=settings.AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS,
+        limit_concurrency=settings.AI_SERVICE_MAX_CONCURRENCY,
+    )
 
 
 def serve(settings: Settings) -> None:
     configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
     from app.main import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.AI_SERVICE_HOST,
-        port=settings.AI_SERVICE_PORT,
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":

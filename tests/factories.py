@@ -48,7 +48,8 @@ def free_port() -> int:
 
 
 def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
-    """Settings for a test app: its own model and log directories, fast DB timeouts."""
+    """Settings for a test app: its own model and log directories, fast DB timeouts, and no
+    training cooldown (tests train again and again; tests/core/test_access.py tests it)."""
     values: dict[str, Any] = {
         "MONGODB_URL": url,
         "DATABASE_NAME": SEEDED_DB,
@@ -59,6 +60,7 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
         "DATA_COLLECTION_DAYS": WINDOW_DAYS,
         "DB_WATCH_INTERVAL_SECONDS": 0.2,
         "MONGODB_TIMEOUT_MS": 500,
+        "TRAIN_COOLDOWN_SECONDS": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -66,14 +68,16 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running(
-    settings: Settings, clock: Clock = test_clock
+    settings: Settings, clock: Clock = test_clock, client_address: str = "127.0.0.1"
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan started, and an httpx client talking to it in-process."""
+    """The app with its lifespan started, and an httpx client talking to it in-process from
+    `client_address` (loopback unless told)."""
     app = create_app(settings, clock)
     async with (
         LifespanManager(app, startup_timeout=30, shutdown_timeout=120) as manager,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+            transport=httpx.ASGITransport(app=manager.app, client=(client_address, 50_000)),
+            base_url="http://testserver",
         ) as client,
     ):
         yield client

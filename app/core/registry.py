@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,7 @@ class _Slot:
     metadata: dict[str, Any] | None = None
     last_error: str | None = None
     task: asyncio.Task[dict[str, Any]] | None = field(default=None, repr=False)
+    ended: float | None = None  # time.monotonic() when its last training ended, any outcome
 
     @property
     def training(self) -> bool:
@@ -134,6 +136,15 @@ class ModelRegistry:
     def live_or_none(self, name: ModelName) -> Any:
         """The trained model, or None while there is none."""
         return self._slots[name].model
+
+    def training(self, name: ModelName) -> bool:
+        """Whether the model is training now (a train request would join it)."""
+        return self._slots[name].training
+
+    def last_training_ended(self, name: ModelName) -> float | None:
+        """When the model's last training ended, whatever its outcome (`time.monotonic()`);
+        None before any."""
+        return self._slots[name].ended
 
     def states(self) -> dict[ModelName, ModelState]:
         return {name: slot.state for name, slot in self._slots.items()}
@@ -236,6 +247,8 @@ class ModelRegistry:
             slot.last_error = f"{type(exc).__name__}: {exc}"
             logger.exception("Training the {} model failed", spec.name)
             raise ServiceError(f"Training the {spec.name} model failed: {exc}") from exc
+        finally:
+            slot.ended = time.monotonic()
         slot.install(model, metadata)
         logger.info(
             "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",
