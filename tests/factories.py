@@ -66,6 +66,12 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def offline_settings(directory: Path, **overrides: Any) -> Settings:
+    """Settings of an app whose database never answers: no training at start-up, and a request
+    that needs data or a model gets a quick 503."""
+    return make_settings(f"mongodb://127.0.0.1:{free_port()}", directory, **overrides)
+
+
 @asynccontextmanager
 async def running(
     settings: Settings, clock: Clock = test_clock, client_address: str = "127.0.0.1"

@@ -4,7 +4,6 @@ a request the guards let through ends in a quick 503 (nothing to train on, no mo
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -13,16 +12,12 @@ from pydantic import SecretStr
 
 from app.core.access import is_loopback, key_matches
 from app.core.cross_site import same_local_origin
-from tests.factories import free_port, make_settings, running
+from tests.factories import offline_settings, running
 
 KEYS = "key-one,key-two"
+REMOTE = "10.0.0.5"
 TRAIN = "/api/v1/forecast/train"
 NOT_TRAINED = 503  # what a request that passed every guard gets: no database, no model
-
-
-def _offline(tmp_path: Path, **overrides: Any) -> Any:
-    """Settings of an app whose database never answers."""
-    return make_settings(f"mongodb://127.0.0.1:{free_port()}", tmp_path, **overrides)
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"])
@@ -46,7 +41,8 @@ def test_a_key_matches_any_configured_key_and_nothing_else() -> None:
 
 
 async def test_with_keys_training_needs_a_valid_key_from_anywhere(tmp_path: Path) -> None:
-    async with running(_offline(tmp_path, API_KEYS=KEYS), client_address="10.0.0.5") as client:
+    settings = offline_settings(tmp_path, API_KEYS=KEYS)
+    async with running(settings, client_address=REMOTE) as client:
         missing = await client.post(TRAIN)
         wrong = await client.post(TRAIN, headers={"X-API-Key": "nope"})
         right = await client.post(TRAIN, headers={"X-API-Key": "key-two"})
@@ -61,15 +57,15 @@ async def test_with_keys_training_needs_a_valid_key_from_anywhere(tmp_path: Path
 
 
 async def test_with_keys_loopback_needs_a_key_too(tmp_path: Path) -> None:
-    async with running(_offline(tmp_path, API_KEYS=KEYS)) as client:
+    async with running(offline_settings(tmp_path, API_KEYS=KEYS)) as client:
         response = await client.post(TRAIN)
 
     assert response.status_code == 401
 
 
 async def test_without_keys_training_is_open_to_loopback_only(tmp_path: Path) -> None:
-    settings = _offline(tmp_path)
-    async with running(settings, client_address="10.0.0.5") as remote:
+    settings = offline_settings(tmp_path)
+    async with running(settings, client_address=REMOTE) as remote:
         refused = await remote.post(TRAIN, headers={"X-API-Key": "anything"})
     async with running(settings) as local:
         allowed = await local.post(TRAIN)
@@ -83,7 +79,7 @@ async def test_without_keys_training_is_open_to_loopback_only(tmp_path: Path) ->
 
 
 async def test_without_keys_start_up_warns(tmp_path: Path) -> None:
-    settings = _offline(tmp_path)
+    settings = offline_settings(tmp_path)
     async with running(settings):
         pass
     logger.complete()
@@ -94,7 +90,8 @@ async def test_without_keys_start_up_warns(tmp_path: Path) -> None:
 
 
 async def test_reads_are_open_by_default_even_with_keys(tmp_path: Path) -> None:
-    async with running(_offline(tmp_path, API_KEYS=KEYS), client_address="10.0.0.5") as client:
+    settings = offline_settings(tmp_path, API_KEYS=KEYS)
+    async with running(settings, client_address=REMOTE) as client:
         predict = await client.get("/api/v1/forecast/predict")
         status = await client.get("/status")
 
@@ -103,7 +100,7 @@ async def test_reads_are_open_by_default_even_with_keys(tmp_path: Path) -> None:
 
 
 async def test_reads_need_a_key_when_asked_except_health_and_docs(tmp_path: Path) -> None:
-    settings = _offline(tmp_path, API_KEYS=KEYS, AUTH_REQUIRED_FOR_READS=True)
+    settings = offline_settings(tmp_path, API_KEYS=KEYS, AUTH_REQUIRED_FOR_READS=True)
     guarded = [
         "/status",
         "/api/v1/forecast/predict",
@@ -112,7 +109,7 @@ async def test_reads_need_a_key_when_asked_except_health_and_docs(tmp_path: Path
         "/api/v1/recommend/user/u1",
     ]
     open_ = ["/", "/api/v1/health/", "/docs", "/redoc", "/openapi.json"]
-    async with running(settings, client_address="10.0.0.5") as client:
+    async with running(settings, client_address=REMOTE) as client:
         without = {path: (await client.get(path)).status_code for path in guarded}
         with_key = {
             path: (await client.get(path, headers={"X-API-Key": "key-one"})).status_code
@@ -130,7 +127,7 @@ async def test_reads_need_a_key_when_asked_except_health_and_docs(tmp_path: Path
 async def test_a_training_ended_moments_ago_is_refused_with_retry_after(tmp_path: Path) -> None:
     """Two requests at once share one training (no 429); the next one, right after that
     training ended (in failure: no database), waits for the cooldown."""
-    async with running(_offline(tmp_path, TRAIN_COOLDOWN_SECONDS=60)) as client:
+    async with running(offline_settings(tmp_path, TRAIN_COOLDOWN_SECONDS=60)) as client:
         first, joined = await asyncio.gather(client.post(TRAIN), client.post(TRAIN))
         again = await client.post(TRAIN)
         other_model = await client.post("/api/v1/anomaly/train")
@@ -144,7 +141,7 @@ async def test_a_training_ended_moments_ago_is_refused_with_retry_after(tmp_path
 
 
 async def test_after_the_cooldown_training_is_allowed_again(tmp_path: Path) -> None:
-    async with running(_offline(tmp_path, TRAIN_COOLDOWN_SECONDS=0.5)) as client:
+    async with running(offline_settings(tmp_path, TRAIN_COOLDOWN_SECONDS=0.5)) as client:
         first = await client.post(TRAIN)
         await asyncio.sleep(0.6)
         later = await client.post(TRAIN)
@@ -169,7 +166,7 @@ def test_same_local_origin(origin: str, host: str, same: bool) -> None:
 
 async def test_unsafe_requests_from_foreign_pages_are_refused(tmp_path: Path) -> None:
     """A `text/plain` POST needs no preflight, but browsers name the page's origin."""
-    settings = _offline(tmp_path, CORS_ORIGINS="https://dashboard.example")
+    settings = offline_settings(tmp_path, CORS_ORIGINS="https://dashboard.example")
     async with running(settings) as client:
         foreign = await client.post(
             TRAIN, headers={"Origin": "https://evil.example", "Content-Type": "text/plain"}
@@ -195,7 +192,7 @@ async def test_unsafe_requests_from_foreign_pages_are_refused(tmp_path: Path) ->
 
 
 async def _preflight(tmp_path: Path, origins: str, origin: str) -> httpx.Response:
-    async with running(_offline(tmp_path, CORS_ORIGINS=origins)) as client:
+    async with running(offline_settings(tmp_path, CORS_ORIGINS=origins)) as client:
         return await client.options(
             "/api/v1/anomaly/detect",
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
@@ -223,7 +220,7 @@ async def test_a_wildcard_never_comes_with_credentials(tmp_path: Path) -> None:
 
 
 async def test_openapi_documents_keys_and_the_new_answers(tmp_path: Path) -> None:
-    async with running(_offline(tmp_path)) as client:
+    async with running(offline_settings(tmp_path)) as client:
         schema = (await client.get("/openapi.json")).json()
 
     train = schema["paths"][TRAIN]["post"]["responses"]
