@@ -1,6 +1,6 @@
 """Domain errors. Each carries the HTTP status it maps to and a sentence a person can act on."""
 
-from typing import Any
+from typing import Any, Literal
 
 
 def brief(value: Any) -> str:
@@ -26,16 +26,16 @@ class InvalidInput(ServiceError):
     status_code = 422
 
 
-class Unauthorized(ServiceError):
-    """A guarded route was called without a valid API key: the detail names the header."""
+class AccessDenied(ServiceError):
+    """A guarded route refused its caller: 401 without a valid API key (the detail names the
+    header), 403 when the caller may not do this from where it is (the detail says what would
+    allow it)."""
 
-    status_code = 401
-
-
-class Forbidden(ServiceError):
-    """The caller may not do this from where it is: the detail says what would allow it."""
-
-    status_code = 403
+    def __init__(
+        self, detail: str, status_code: Literal[401, 403], headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail, headers)
+        self.status_code = status_code
 
 
 class TooSoon(ServiceError):

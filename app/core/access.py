@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from app.config import Settings
 from app.core.dependencies import SettingsDep
 from app.core.schemas import error_response
-from app.errors import Forbidden, Unauthorized
+from app.errors import AccessDenied
 
 API_KEY_HEADER = "X-API-Key"
 _API_KEY = APIKeyHeader(
@@ -61,14 +61,16 @@ def _check_key(given: str | None, keys: list[SecretStr]) -> None:
         return
     challenge = {"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'}
     if not given:
-        raise Unauthorized(
+        raise AccessDenied(
             f"This route needs an API key: send one of the service's API_KEYS in the "
             f"`{API_KEY_HEADER}` header.",
+            401,
             challenge,
         )
-    raise Unauthorized(
+    raise AccessDenied(
         f"The `{API_KEY_HEADER}` header sent is not one of the service's API_KEYS; send a "
         "valid key.",
+        401,
         challenge,
     )
 
@@ -80,10 +82,11 @@ async def require_operator(request: Request, settings: SettingsDep, key: KeyHead
         _check_key(key, settings.API_KEYS)
         return
     if not is_loopback(request.client.host if request.client else None):
-        raise Forbidden(
+        raise AccessDenied(
             "No API key is configured, so this route only answers calls from the service's "
             f"own machine: set API_KEYS on the service and send one in the `{API_KEY_HEADER}` "
-            "header."
+            "header.",
+            403,
         )
 
 
