@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         "included, are about 4.7 MB of JSON (470 bytes each); 8 MiB leaves room for more "
         "fields or indented JSON. Raise it with MAX_DETECT_POINTS.",
     )
+    REQUEST_BODY_TIMEOUT_SECONDS: float = Field(
+        30,
+        gt=0,
+        description="Time a request's body has to arrive, from the request's start (more: "
+        "408): a client sending its body slowly would otherwise hold its connection forever.",
+    )
 
     # MongoDB
     MONGODB_URL: str = "mongodb://localhost:27017"

@@ -141,7 +141,11 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     )
     # Added innermost first: a request meets the log line, CORS, the cross-site guard, then
     # the body limit, before any route.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.MAX_REQUEST_BODY_BYTES,
+        timeout_seconds=settings.REQUEST_BODY_TIMEOUT_SECONDS,
+    )
     app.add_middleware(CrossSiteGuard, allowed_origins=settings.CORS_ORIGINS)
     app.add_middleware(
         CORSMiddleware,

@@ -99,6 +99,11 @@ TOO_LARGE = error_response(
     "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
     "request. Split the batch.",
 )
+SLOW_BODY = error_response(
+    "The request body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS.",
+    "The request body did not arrive within 30 s (REQUEST_BODY_TIMEOUT_SECONDS); send it whole "
+    "at once, or check the connection.",
+)
 CROSS_SITE = error_response(
     "Sent by a web page whose origin is not in CORS_ORIGINS.",
     "Refused: a web page of origin 'https://elsewhere.example' may not send POST requests to "

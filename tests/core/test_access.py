@@ -226,7 +226,7 @@ async def test_openapi_documents_keys_and_the_new_answers(tmp_path: Path) -> Non
     train = schema["paths"][TRAIN]["post"]["responses"]
     detect = schema["paths"]["/api/v1/anomaly/detect"]["post"]["responses"]
     assert {"401", "403", "429"} <= set(train)
-    assert {"401", "403", "413"} <= set(detect)
+    assert {"401", "403", "408", "413"} <= set(detect)
     assert "401" in schema["paths"]["/status"]["get"]["responses"]
     assert "401" not in schema["paths"]["/api/v1/health/"]["get"]["responses"]
     assert schema["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"

@@ -1,6 +1,8 @@
 """Request bodies over MAX_REQUEST_BODY_BYTES are refused before parsing, whether announced or
-streamed; bodies that are not JSON get a sentence saying what to send."""
+streamed, and so are those that arrive too slowly; bodies that are not JSON get a sentence
+saying what to send."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -49,6 +51,26 @@ async def test_a_body_within_the_limit_is_served(tmp_path: Path) -> None:
 
     assert streamed.status_code == 422  # blank text: read whole, then found not to be JSON
     assert empty.status_code == 200
+
+
+async def _trickle(pause: float) -> AsyncIterator[bytes]:
+    yield b'{"data_points": '
+    await asyncio.sleep(pause)
+    yield b"[]}"
+
+
+async def test_a_body_that_arrives_too_slowly_is_refused(tmp_path: Path) -> None:
+    settings = offline_settings(tmp_path, REQUEST_BODY_TIMEOUT_SECONDS=0.3)
+    async with running(settings) as client:
+        slow = await client.post(DETECT, content=_trickle(2), headers=JSON_HEADERS)
+        prompt = await client.post(DETECT, content=_trickle(0.01), headers=JSON_HEADERS)
+
+    assert slow.status_code == 408
+    assert slow.json() == {
+        "detail": "The request body did not arrive within 0.3 s (REQUEST_BODY_TIMEOUT_SECONDS); "
+        "send it whole at once, or check the connection."
+    }
+    assert prompt.status_code == 200
 
 
 async def test_a_body_that_is_not_utf8_says_what_to_send(tmp_path: Path) -> None:
