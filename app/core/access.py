@@ -8,6 +8,7 @@ AUTH_REQUIRED_FOR_READS is set (the platform's backend sends no credentials toda
 Use `OperatorAccess` in a route's `dependencies=` to guard a route that changes the service,
 `ReadAccess` for one that only reads."""
 
+import hashlib
 import hmac
 import ipaddress
 from typing import Annotated, Any
@@ -32,15 +33,20 @@ _API_KEY = APIKeyHeader(
 KeyHeader = Annotated[str | None, Security(_API_KEY)]
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
 def key_matches(given: str | None, keys: list[SecretStr]) -> bool:
-    """Whether `given` is one of `keys`. Every key is compared, each in constant time, so the
-    answer's timing tells neither which key was close nor how much of one matched."""
+    """Whether `given` is one of `keys`. Every key is compared, each in constant time and as
+    digests of one length, so the answer's timing tells neither which key was close, nor how
+    much of one matched, nor how long the keys are."""
     if not given:
         return False
-    candidate = given.encode()
+    candidate = _digest(given)
     found = False
     for key in keys:
-        found |= hmac.compare_digest(candidate, key.get_secret_value().encode())
+        found |= hmac.compare_digest(candidate, _digest(key.get_secret_value()))
     return found
 
 
