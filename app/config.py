@@ -42,7 +42,60 @@ class Settings(BaseSettings):
         description="Server processes sharing the port (default: the number of cores).",
     )
     AI_SERVICE_DEBUG: bool = False
-    CORS_ORIGINS: Annotated[list[str], NoDecode] = ["*"]
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Origins whose pages may call the API from a browser; none by default. `*` "
+        "allows any origin, never with credentials, and cannot be combined with others.",
+    )
+    AI_SERVICE_KEEP_ALIVE_SECONDS: int = Field(
+        75,
+        ge=1,
+        le=3600,
+        description="How long an idle keep-alive connection stays open. Above the idle timeout "
+        "of the callers' connection pools (httpx 5 s, Node's agents about 4-5 s), as load "
+        "balancers do (nginx 75 s): a server that closes first can close a connection just "
+        "as a client sends on it, which fails that request (a ReadError).",
+    )
+    AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="How long shutdown waits for requests under way; keep it under the "
+        "orchestrator's kill delay (docker's stop_grace_period, 10 s by default).",
+    )
+    AI_SERVICE_MAX_CONCURRENCY: int = Field(
+        1000,
+        ge=1,
+        description="Connections and requests the server holds at once; beyond it new ones "
+        "get a 503 at once, so slow or idle clients cannot exhaust the process.",
+    )
+
+    # Access control (README, "Access control")
+    API_KEYS: Annotated[list[SecretStr], NoDecode] = Field(
+        default=[],
+        description="Keys a caller sends as X-API-Key to train (and to read, with "
+        "AUTH_REQUIRED_FOR_READS); none: training only from the service's own machine.",
+    )
+    AUTH_REQUIRED_FOR_READS: bool = Field(
+        False, description="Reads need a key too, except health, `/` and the documentation."
+    )
+    TRAIN_COOLDOWN_SECONDS: float = Field(
+        60, ge=0, description="Least time between the trainings of one model asked for; 0: off."
+    )
+    MAX_REQUEST_BODY_BYTES: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body, read or announced (more: 413 before parsing). "
+        "MAX_DETECT_POINTS (10,000) whole producer transactions, nested shipping address "
+        "included, are about 4.7 MB of JSON (470 bytes each); 8 MiB leaves room for more "
+        "fields or indented JSON. Raise it with MAX_DETECT_POINTS.",
+    )
+    REQUEST_BODY_TIMEOUT_SECONDS: float = Field(
+        30,
+        gt=0,
+        description="Time a request's body has to arrive, from the request's start (more: "
+        "408): a client sending its body slowly would otherwise hold its connection forever.",
+    )
 
     # MongoDB
     MONGODB_URL: str = "mongodb://localhost:27017"
@@ -154,18 +207,34 @@ class Settings(BaseSettings):
     LOG_DIR: Path = Path("logs")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # Declared by the original service, never used by it nor by this one (no auth today).
+    # Declared by the original service, never used by it nor by this one (keys: API_KEYS).
     JWT_SECRET_KEY: str | None = None
     ALGORITHM: str = "HS256"
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(30, ge=1)
 
-    @field_validator("CORS_ORIGINS", "NON_SALE_STATUSES", mode="before")
+    @field_validator("CORS_ORIGINS", "NON_SALE_STATUSES", "API_KEYS", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         """Lists come from the environment as comma-separated text: `a,b,c`."""
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _wildcard_alone(cls, origins: list[str]) -> list[str]:
+        """`*` with named origins is a mistake either way: it allows every origin."""
+        if "*" in origins and len(origins) > 1:
+            raise ValueError("`*` allows every origin: list origins, or `*` alone")
+        return [origin.rstrip("/") for origin in origins]
+
+    @model_validator(mode="after")
+    def _keys_for_reads(self) -> "Settings":
+        if self.AUTH_REQUIRED_FOR_READS and not self.API_KEYS:
+            raise ValueError(
+                "AUTH_REQUIRED_FOR_READS needs API_KEYS: with no key, no one could read"
+            )
+        return self
 
     @model_validator(mode="after")
     def _evaluation_inside_window(self) -> "Settings":

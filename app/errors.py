@@ -1,6 +1,6 @@
 """Domain errors. Each carries the HTTP status it maps to and a sentence a person can act on."""
 
-from typing import Any
+from typing import Any, Literal
 
 
 def brief(value: Any) -> str:
@@ -14,15 +14,37 @@ class ServiceError(Exception):
 
     status_code = 500
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers or {}
 
 
 class InvalidInput(ServiceError):
     """The request is well-formed JSON but its content cannot be used."""
 
     status_code = 422
+
+
+class AccessDenied(ServiceError):
+    """A guarded route refused its caller: 401 without a valid API key (the detail names the
+    header), 403 when the caller may not do this from where it is (the detail says what would
+    allow it)."""
+
+    def __init__(
+        self, detail: str, status_code: Literal[401, 403], headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail, headers)
+        self.status_code = status_code
+
+
+class TooSoon(ServiceError):
+    """The same action was asked for again too soon; `Retry-After` says when it may be."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, {"Retry-After": str(retry_after)})
 
 
 class NotFound(ServiceError):

@@ -2,10 +2,38 @@
 
 import inspect
 import logging
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+# C0 and C1 control characters, DEL, and Unicode's line and paragraph separators: in a logged
+# value (a request path, a header, a client's field name) they could forge log lines or move a
+# terminal's cursor (ANSI escapes). Tracebacks are not messages and keep their lines.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: re.Match[str]) -> str:
+    found = char.group()
+    return _NAMED.get(found) or (
+        f"\\x{ord(found):02x}" if ord(found) < 0x100 else f"\\u{ord(found):04x}"
+    )
+
+
+def escape_controls(text: str) -> str:
+    r"""A newline as `\n`, ESC as `\x1b`: printable, on one line, and still readable."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escape_message(record: "Record") -> None:
+    record["message"] = escape_controls(record["message"])
+
 
 _FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z | {level: <8} | {name}:{function}:{line} - {message}"
 
@@ -28,6 +56,7 @@ class InterceptHandler(logging.Handler):
 def configure_logging(log_dir: Path, level: str = "INFO") -> None:
     """Idempotent: safe to call from the server, the launcher and tests alike."""
     logger.remove()
+    logger.configure(patcher=_escape_message)
     logger.add(sys.stdout, level=level, format=_FORMAT, backtrace=False, diagnose=False)
     log_dir.mkdir(parents=True, exist_ok=True)
     logger.add(

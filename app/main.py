@@ -17,7 +17,10 @@ from app.anomaly import api as anomaly_api
 from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
 from app.core import health, job_routes, service_routes, training, versions
+from app.core.access import READ_RESPONSES, ReadAccess, warn_if_open
+from app.core.body_limit import BodySizeLimit
 from app.core.clock import Clock, utc_now
+from app.core.cross_site import CrossSiteGuard
 from app.core.database import Database
 from app.core.docs import install_offline_docs
 from app.core.http_errors import install_error_handlers
@@ -62,6 +65,7 @@ def _lifespan(
         """Builds the core and registers each capability, then starts serving at once: the
         database watcher and the registry run their own background tasks, stopped at shutdown."""
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
+        warn_if_open(settings)
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         database = Database(settings)
         jobs = JobLog(
@@ -174,6 +178,14 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         description="Daily sales forecasting, anomaly detection on transactions and product "
         "recommendations for the Adaptive BI platform, over its MongoDB data.",
     )
+    # Added innermost first: a request meets the log line, CORS, the cross-site guard, then
+    # the body limit, before any route.
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.MAX_REQUEST_BODY_BYTES,
+        timeout_seconds=settings.REQUEST_BODY_TIMEOUT_SECONDS,
+    )
+    app.add_middleware(CrossSiteGuard, allowed_origins=settings.CORS_ORIGINS)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ORIGINS,
@@ -185,17 +197,16 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.middleware("http")(_log_request)
     install_error_handlers(app)
     install_offline_docs(app)
+    for router in (service_routes.router, health.router, training.training_router(MODEL_NAMES)):
+        app.include_router(router)
     for router in (
-        service_routes.router,
-        health.router,
-        training.training_router(MODEL_NAMES),
         job_routes.router,
         versions.router,
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[ReadAccess], responses=READ_RESPONSES)
     return app
 
 

@@ -1,9 +1,17 @@
 """Serves the API with uvicorn, its logs going through loguru: `python -m app.server`.
 
+Connections: idle keep-alive connections stay open AI_SERVICE_KEEP_ALIVE_SECONDS, longer than
+the callers' pools keep them, so a client never reuses a connection the server is closing; at
+most AI_SERVICE_MAX_CONCURRENCY connections and requests are held, beyond which uvicorn answers
+503 at once; request heads are bounded by h11 (16 KiB) and bodies by MAX_REQUEST_BODY_BYTES.
+Shutdown waits AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS for requests under way, then stops.
+
 With AI_SERVICE_WORKERS above 1, uvicorn starts that many worker processes sharing the port;
 each builds the application from the environment (`app.main:app`). They share the model store:
 the training lease lets one of them train a model, and every one serves the version in the
 store's `current` pointer (see `ModelRegistry.sync`)."""
+
+from typing import Any
 
 import uvicorn
 
@@ -11,21 +19,28 @@ from app.config import Settings, get_settings
 from app.logging import configure_logging
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's options for the service (those of `uvicorn.Config`)."""
+    return dict(
+        workers=settings.AI_SERVICE_WORKERS,
+        loop="uvloop",
+        http="httptools",
+        host=settings.AI_SERVICE_HOST,
+        port=settings.AI_SERVICE_PORT,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=settings.AI_SERVICE_KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=settings.AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS,
+        limit_concurrency=settings.AI_SERVICE_MAX_CONCURRENCY,
+    )
+
+
 def serve(settings: Settings) -> None:
     configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
     from app.main import create_app
 
     workers = settings.AI_SERVICE_WORKERS
-    uvicorn.run(
-        "app.main:app" if workers > 1 else create_app(settings),
-        workers=workers,
-        host=settings.AI_SERVICE_HOST,
-        port=settings.AI_SERVICE_PORT,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.run("app.main:app" if workers > 1 else create_app(settings), **server_options(settings))
 
 
 if __name__ == "__main__":

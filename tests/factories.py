@@ -49,7 +49,8 @@ def free_port() -> int:
 
 
 def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
-    """Settings for a test app: its own model and log directories, fast DB timeouts."""
+    """Settings for a test app: its own model and log directories, fast DB timeouts, and no
+    training cooldown (tests train again and again; tests/core/test_access.py tests it)."""
     values: dict[str, Any] = {
         "MONGODB_URL": url,
         "DATABASE_NAME": SEEDED_DB,
@@ -66,21 +67,30 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
         "TRAIN_WAIT_SECONDS": 600,
         # Each app its own jobs and training leases: one test's lease never holds another's.
         "JOBS_COLLECTION": f"jobs_{uuid.uuid4().hex[:12]}",
+        "TRAIN_COOLDOWN_SECONDS": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)
 
 
+def offline_settings(directory: Path, **overrides: Any) -> Settings:
+    """Settings of an app whose database never answers: no training at start-up, and a request
+    that needs data or a model gets a quick 503."""
+    return make_settings(f"mongodb://127.0.0.1:{free_port()}", directory, **overrides)
+
+
 @asynccontextmanager
 async def running(
-    settings: Settings, clock: Clock = test_clock
+    settings: Settings, clock: Clock = test_clock, client_address: str = "127.0.0.1"
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan started, and an httpx client talking to it in-process."""
+    """The app with its lifespan started, and an httpx client talking to it in-process from
+    `client_address` (loopback unless told)."""
     app = create_app(settings, clock)
     async with (
         LifespanManager(app, startup_timeout=30, shutdown_timeout=120) as manager,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+            transport=httpx.ASGITransport(app=manager.app, client=(client_address, 50_000)),
+            base_url="http://testserver",
         ) as client,
     ):
         yield client

@@ -67,3 +67,46 @@ def test_importing_the_app_creates_nothing_and_defers_the_ml_stack(tmp_path: Pat
 
     assert list(tmp_path.iterdir()) == []
     assert done.stdout.decode().strip() == "[]"
+
+
+def test_api_keys_are_comma_separated_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEYS", "first-secret, second-secret")
+
+    settings = Settings(_env_file=None)
+
+    assert [key.get_secret_value() for key in settings.API_KEYS] == [
+        "first-secret",
+        "second-secret",
+    ]
+    assert "secret" not in repr(settings)
+    assert "secret" not in str(settings.model_dump())
+
+
+def test_access_defaults() -> None:
+    settings = Settings(_env_file=None)
+
+    assert settings.API_KEYS == []
+    assert settings.CORS_ORIGINS == []
+    assert settings.AUTH_REQUIRED_FOR_READS is False
+    assert settings.TRAIN_COOLDOWN_SECONDS == 60
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"CORS_ORIGINS": "*,https://a.example"}, "list origins, or `*` alone"),
+        ({"AUTH_REQUIRED_FOR_READS": "true"}, "AUTH_REQUIRED_FOR_READS needs API_KEYS"),
+        ({"TRAIN_COOLDOWN_SECONDS": "-1"}, "TRAIN_COOLDOWN_SECONDS: Input should be greater"),
+        ({"MAX_REQUEST_BODY_BYTES": "10"}, "MAX_REQUEST_BODY_BYTES: Input should be greater"),
+    ],
+)
+def test_invalid_access_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
+) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError, match=r"^Invalid configuration: ") as error:
+        load_settings()
+
+    assert message in str(error.value)

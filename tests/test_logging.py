@@ -5,7 +5,7 @@ import httpx
 from loguru import logger
 from secantus import SecantusDBServer
 
-from app.logging import configure_logging
+from app.logging import configure_logging, escape_controls
 from tests.factories import make_settings, running
 
 
@@ -39,3 +39,29 @@ async def test_one_line_per_request_with_its_id(
     assert len(lines) == 1
     assert "GET /api/v1/health/ 200 " in lines[0]
     assert "ms request_id=req-42" in lines[0]
+
+
+def test_control_characters_are_escaped() -> None:
+    assert escape_controls("a\nb\r\tc\x1b[31md\x00\x7f\x85\u2028é") == (
+        "a\\nb\\r\\tc\\x1b[31md\\x00\\x7f\\x85\\u2028é"
+    )
+
+
+async def test_a_request_cannot_forge_log_lines(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    """The path arrives percent-decoded: a vertical tab and U+2028 break lines in many viewers,
+    ESC starts a terminal escape. (Starlette's URL drops newlines and tabs from the path.)"""
+    settings = make_settings(mongo_server.uri, tmp_path, DATABASE_NAME="empty")
+    async with running(settings) as client:
+        response = await client.get(
+            "/api/v1/x%0B2026-01-01 INFO forged%E2%80%A8y%1B[31m",
+            headers={"X-Request-ID": "req-43"},
+        )
+
+    assert response.status_code == 404
+    text = _log_text(settings.LOG_DIR)
+    lines = [line for line in text.splitlines() if "req-43" in line]
+    assert len(lines) == 1
+    assert "GET /api/v1/x\\x0b2026-01-01 INFO forged\\u2028y\\x1b[31m 404 " in lines[0]
+    assert not {"\x1b", "\x0b", "\u2028"} & set(text)

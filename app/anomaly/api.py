@@ -12,7 +12,7 @@ from app.anomaly.schemas import (
 )
 from app.anomaly.service import AnomalyService
 from app.core.dependencies import SettingsDep, from_state
-from app.core.schemas import ERROR_RESPONSES, TOO_LARGE
+from app.core.schemas import CROSS_SITE, ERROR_RESPONSES, SLOW_BODY, TOO_LARGE
 from app.errors import InvalidInput
 
 ServiceDep = Annotated[AnomalyService, Depends(from_state("anomaly", AnomalyService))]
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/anomaly", tags=["Anomaly Detection"])
     "/detect",
     summary="Score transactions for anomalies",
     response_model=list[AnomalyResult],
-    responses={**ERROR_RESPONSES, 413: TOO_LARGE},
+    responses={**ERROR_RESPONSES, 403: CROSS_SITE, 408: SLOW_BODY, 413: TOO_LARGE},
 )
 async def detect(request: AnomalyDetectionRequest, service: ServiceDep) -> list[AnomalyResult]:
     """One result per data point, in order; an empty `data_points` list returns `[]`. Each

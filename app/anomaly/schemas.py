@@ -3,14 +3,21 @@
 import datetime as dt
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from app.core.schemas import ModelStatus
 
 # A hard ceiling on what is parsed at all; MAX_DETECT_POINTS (at most this) is the served limit.
 HARD_MAX_DATA_POINTS = 100_000
+# The model reads two features, under three names; these bounds leave room and keep an invalid
+# request's answer short.
+MAX_FEATURES = 16
+MAX_FEATURE_NAME_CHARS = 64
+# A producer transaction has about ten keys; a point may carry more, sent back untouched.
+MAX_POINT_KEYS = 100
+FeatureName = Annotated[str, StringConstraints(max_length=MAX_FEATURE_NAME_CHARS)]
 
 
 class AnomalyDetectionRequest(BaseModel):
@@ -18,16 +25,31 @@ class AnomalyDetectionRequest(BaseModel):
         max_length=HARD_MAX_DATA_POINTS,
         description="Transactions to score (at most MAX_DETECT_POINTS, 10,000 by default); "
         "each holds `totalAmount` (or `totalPrice`) and `quantity`, and may hold a `productId`, "
-        "which lets its unit price be compared with the product's usual one.",
+        "which lets its unit price be compared with the product's usual one; at most "
+        f"{MAX_POINT_KEYS} keys per point.",
         examples=[[{"totalAmount": 120.5, "quantity": 2}, {"totalAmount": 98000, "quantity": 400}]],
     )
-    features: list[str] = Field(
+    features: list[FeatureName] = Field(
         default=["totalAmount", "quantity"],
         min_length=1,
+        max_length=MAX_FEATURES,
         examples=[["totalAmount", "quantity"]],
         description="Features of the points to score: the model's `totalAmount` (alias "
-        "`totalPrice`) and `quantity`.",
+        f"`totalPrice`) and `quantity`; at most {MAX_FEATURES} names of at most "
+        f"{MAX_FEATURE_NAME_CHARS} characters.",
     )
+
+    @field_validator("data_points")
+    @classmethod
+    def _few_keys(cls, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A point is one transaction: a bound on its keys keeps one point from being huge."""
+        for index, point in enumerate(points):
+            if len(point) > MAX_POINT_KEYS:
+                raise ValueError(
+                    f"point {index} has {len(point):,} keys; a point may have at most "
+                    f"{MAX_POINT_KEYS} (one transaction's fields)"
+                )
+        return points
 
     @field_validator("data_points")
     @classmethod

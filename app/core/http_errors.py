@@ -10,51 +10,82 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ServiceError, brief
 
+# However many problems a request has, an answer names this many in `detail` and lists this
+# many in `errors`, then says how many more there are: a huge invalid input gets a short answer.
+SENTENCES_SHOWN = 5
+ERRORS_LISTED = 20
+_PART_CHARS = 40  # a key of the client's, as shown in a location
+_MSG_CHARS = 200
+UNPARSABLE_BODY = "There was an error parsing the body"  # Starlette's and FastAPI's words
+SEND_JSON = "send a JSON object, encoded as UTF-8, with the header `Content-Type: application/json`"
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else f"{text[: most - 3]}..."
+
+
+def _part(part: Any) -> Any:
+    return _cut(part, _PART_CHARS) if isinstance(part, str) else part
+
 
 def _place(loc: tuple[Any, ...]) -> str:
     where, *path = loc or ("request",)
     if where == "body" and not path:
         return "The request body"
-    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{_part(p)}" for p in path).lstrip(".")
     kind = {"query": "Query parameter", "path": "Path parameter", "body": "Field"}.get(
         str(where), str(where).capitalize()
     )
     return f"{kind} '{dotted}'"
 
 
-def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+def _sentence(error: dict[str, Any], content_type: str | None) -> str:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "invalid JSON")
+        return f"The request body is not valid JSON ({reason}); {SEND_JSON}."
+    if loc == ("body",) and isinstance(error.get("input"), bytes):
+        sent = f"`Content-Type: {_cut(content_type, _PART_CHARS)}`" if content_type else "none"
+        return f"The request body was not read as JSON (Content-Type sent: {sent}); {SEND_JSON}."
+    got = f" (got {brief(error['input'])})" if error.get("type") != "missing" else ""
+    return f"{_place(loc)}: {_cut(str(error['msg']), _MSG_CHARS)}{got}."
+
+
+def describe_validation_errors(
+    errors: list[dict[str, Any]], content_type: str | None = None
+) -> str:
     """One sentence per problem, e.g. "Query parameter 'horizon': Input should be less than or
-    equal to 30 (got '31')."."""
-    sentences = []
-    for error in errors:
-        if error.get("type") == "json_invalid":
-            reason = error.get("ctx", {}).get("error", "invalid JSON")
-            sentences.append(f"The request body is not valid JSON ({reason}).")
-            continue
-        got = f" (got {brief(error['input'])})" if error.get("type") != "missing" else ""
-        sentences.append(f"{_place(tuple(error.get('loc', ())))}: {error['msg']}{got}.")
+    equal to 30 (got '31').", for the first SENTENCES_SHOWN problems, then how many more."""
+    sentences = [_sentence(error, content_type) for error in errors[:SENTENCES_SHOWN]]
+    if len(errors) > SENTENCES_SHOWN:
+        sentences.append(f"And {len(errors) - SENTENCES_SHOWN:,} more problems.")
     return " ".join(sentences)
 
 
 def _plain(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The structured errors, reduced to JSON-safe fields."""
+    """The first ERRORS_LISTED structured errors, reduced to short JSON-safe fields."""
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
+        {
+            "loc": [_part(part) for part in e.get("loc", ())],
+            "msg": _cut(str(e.get("msg")), _MSG_CHARS),
+            "type": e.get("type"),
+        }
+        for e in errors[:ERRORS_LISTED]
     ]
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    return JSONResponse(
-        status_code=422,
-        content={"detail": describe_validation_errors(errors), "errors": _plain(errors)},
-    )
+    detail = describe_validation_errors(errors, request.headers.get("content-type"))
+    return JSONResponse(status_code=422, content={"detail": detail, "errors": _plain(errors)})
 
 
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
+    )
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -62,6 +93,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such endpoint; the API is listed at /docs."
+    if exc.status_code == 400 and detail == UNPARSABLE_BODY:
+        detail = f"The request body could not be read as JSON text; {SEND_JSON}."
     return JSONResponse(
         status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
     )

@@ -9,6 +9,7 @@ never see a half-trained model."""
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,6 +93,7 @@ class _Slot:
     # The store's `current` pointer as last seen (see `ModelRegistry.sync`).
     seen: tuple[int, int] | None = None
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    ended: float | None = None  # time.monotonic() when its last training ended, any outcome
 
     @property
     def training(self) -> bool:
@@ -159,6 +161,15 @@ class ModelRegistry:
     def live_or_none(self, name: ModelName) -> Any:
         """The trained model, or None while there is none."""
         return self._slots[name].model
+
+    def training(self, name: ModelName) -> bool:
+        """Whether the model is training now (a train request would join it)."""
+        return self._slots[name].training
+
+    def last_training_ended(self, name: ModelName) -> float | None:
+        """When the model's last training ended, whatever its outcome (`time.monotonic()`);
+        None before any."""
+        return self._slots[name].ended
 
     def states(self) -> dict[ModelName, ModelState]:
         return {name: slot.state for name, slot in self._slots.items()}
@@ -404,6 +415,8 @@ class ModelRegistry:
             slot.last_error = f"{type(exc).__name__}: {exc}"
             logger.exception("Training the {} model failed", spec.name)
             raise ServiceError(f"Training the {spec.name} model failed: {exc}") from exc
+        finally:
+            slot.ended = time.monotonic()
         slot.install(model, metadata)
         logger.info(
             "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",

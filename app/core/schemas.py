@@ -108,9 +108,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
 }
 TOO_LARGE = error_response(
-    "The request asks for more than one call may do.",
+    "The request asks for more than one call may do, or its body is larger than "
+    "MAX_REQUEST_BODY_BYTES.",
     "data_points holds 10,001 points; at most 10,000 (MAX_DETECT_POINTS) are scored per "
     "request. Split the batch.",
+)
+SLOW_BODY = error_response(
+    "The request body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS.",
+    "The request body did not arrive within 30 s (REQUEST_BODY_TIMEOUT_SECONDS); send it whole "
+    "at once, or check the connection.",
+)
+CROSS_SITE = error_response(
+    "Sent by a web page whose origin is not in CORS_ORIGINS.",
+    "Refused: a web page of origin 'https://elsewhere.example' may not send POST requests to "
+    "this service. Add that origin to CORS_ORIGINS if it should, or call from outside a browser.",
 )
 NOT_FOUND = error_response(
     "The request names something the service does not know.",

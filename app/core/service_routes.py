@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.config import APP_NAME, APP_VERSION
+from app.core.access import READ_RESPONSES, ReadAccess
 from app.core.dependencies import DatabaseDep, RegistryDep, SettingsDep
 from app.core.registry import NEVER
 from app.core.service_schemas import RootResponse, ServiceStatus
@@ -15,7 +16,13 @@ async def root() -> RootResponse:
     return RootResponse(message=f"Welcome to the {APP_NAME}!", version=APP_VERSION)
 
 
-@router.get("/status", summary="Service status for the platform", response_model=ServiceStatus)
+@router.get(
+    "/status",
+    summary="Service status for the platform",
+    response_model=ServiceStatus,
+    dependencies=[ReadAccess],
+    responses=READ_RESPONSES,
+)
 async def service_status(
     settings: SettingsDep, database: DatabaseDep, registry: RegistryDep
 ) -> ServiceStatus:

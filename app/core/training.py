@@ -1,27 +1,34 @@
 """The routes that train a model on demand: `POST /api/v1/<model>/train` for every model, one
-implementation for all."""
+implementation for all. They need an operator (see `app.core.access`), and a model trained a
+moment ago is not trained again until TRAIN_COOLDOWN_SECONDS have passed."""
 
 import asyncio
+import math
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from app.core.access import OPERATOR_RESPONSES, OperatorAccess
 from app.core.dependencies import RegistryDep, SettingsDep
 from app.core.job_schemas import JobAccepted, JobView
 from app.core.names import ModelName
-from app.core.schemas import TRAIN_ERROR_RESPONSES, TrainResponse
+from app.core.registry import ModelRegistry
+from app.core.schemas import TRAIN_ERROR_RESPONSES, TrainResponse, error_response
+from app.errors import TooSoon
 
 _DESCRIPTION = (
     "Reads the model's training data from MongoDB, fits it in the worker process, saves it as a "
     "new version and makes it live. Answers 200 with its metrics when the training ends within "
     "TRAIN_WAIT_SECONDS; otherwise 202 with its job, whose `Location` (GET /api/v1/jobs/{id}) "
     "says how far it is and, at the end, what it gave. A request made while that model trains "
-    "(here or in another replica) joins the training under way."
+    "(here or in another replica) joins the training under way. Needs an API key in "
+    "`X-API-Key` (with no API_KEYS configured: a call from the service's own machine). A model "
+    "whose last training ended less than TRAIN_COOLDOWN_SECONDS ago answers 429 with "
+    "`Retry-After`."
 )
-
-
 _ACCEPTED_EXAMPLE = {
     "id": "5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7",
     "model": "forecast",
@@ -41,9 +48,42 @@ _ACCEPTED_EXAMPLE = {
     "location": "/api/v1/jobs/5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7",
 }
 
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": JobAccepted,
+        "description": "Still training: follow its job at `Location`.",
+        "content": {"application/json": {"example": _ACCEPTED_EXAMPLE}},
+    },
+    **TRAIN_ERROR_RESPONSES,
+    **OPERATOR_RESPONSES,
+    429: error_response(
+        "The model's last training ended less than TRAIN_COOLDOWN_SECONDS ago; the "
+        "`Retry-After` header says in how many seconds it may be trained again.",
+        "The forecast model finished training 12 s ago; it can be trained again in 48 s "
+        "(TRAIN_COOLDOWN_SECONDS = 60).",
+    ),
+}
+
+
+def check_cooldown(registry: ModelRegistry, name: ModelName, cooldown: float) -> None:
+    """A request for a model that is training joins it; otherwise one that comes less than
+    `cooldown` seconds after the model's last training ended is refused."""
+    ended = registry.last_training_ended(name)
+    if cooldown <= 0 or ended is None or registry.training(name):
+        return
+    since = time.monotonic() - ended
+    if since < cooldown:
+        wait = math.ceil(cooldown - since)
+        raise TooSoon(
+            f"The {name} model finished training {since:.0f} s ago; it can be trained again in "
+            f"{wait} s (TRAIN_COOLDOWN_SECONDS = {cooldown:g}).",
+            retry_after=wait,
+        )
+
 
 def _endpoint(name: ModelName) -> Callable[..., Awaitable[Any]]:
     async def train(registry: RegistryDep, settings: SettingsDep) -> TrainResponse | JSONResponse:
+        check_cooldown(registry, name, settings.TRAIN_COOLDOWN_SECONDS)
         job, task = await registry.submit(name, "request")
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=settings.TRAIN_WAIT_SECONDS)
@@ -64,7 +104,7 @@ def _endpoint(name: ModelName) -> Callable[..., Awaitable[Any]]:
 
 
 def training_router(names: Iterable[ModelName]) -> APIRouter:
-    router = APIRouter(tags=["Training"])
+    router = APIRouter(tags=["Training"], dependencies=[OperatorAccess])
     for name in names:
         router.add_api_route(
             f"/api/v1/{name}/train",
@@ -74,13 +114,6 @@ def training_router(names: Iterable[ModelName]) -> APIRouter:
             summary=f"Train the {name} model now",
             description=_DESCRIPTION,
             response_model=TrainResponse,
-            responses={
-                202: {
-                    "model": JobAccepted,
-                    "description": "Still training: follow its job at `Location`.",
-                    "content": {"application/json": {"example": _ACCEPTED_EXAMPLE}},
-                },
-                **TRAIN_ERROR_RESPONSES,
-            },
+            responses=_RESPONSES,
         )
     return router

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.core.access import OPERATOR_RESPONSES, OperatorAccess
 from app.core.dependencies import RegistryDep
 from app.core.names import MODEL_NAMES, ModelName
 from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, error_response
@@ -29,10 +30,12 @@ async def list_versions(registry: RegistryDep) -> ModelsResponse:
 
 @router.post(
     "/{name}/rollback",
+    dependencies=[OperatorAccess],
     summary="Serve a saved version again",
     response_model=RollbackResponse,
     responses={
         **ERROR_RESPONSES,
+        **OPERATOR_RESPONSES,
         404: NOT_FOUND,
         409: error_response(
             "The model is training, or the version cannot be served.",

@@ -229,3 +229,42 @@ async def test_values_at_a_floats_limits_still_get_numbers(
         assert isinstance(result["anomaly_score"], float)
         assert all(isinstance(r["value"], float) for r in result["explanation"])
     assert response.json()[0]["is_anomaly"] is True
+
+
+async def test_a_huge_list_of_unknown_features_gets_a_short_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    features = [f"unknown_{i}" for i in range(200_000)]
+
+    response = await client.post(
+        "/api/v1/anomaly/detect", json={"data_points": NORMAL[:1], "features": features}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(
+        "Field 'features': List should have at most 16 items after validation, not 200000"
+    )
+    assert len(response.text) < 1000
+
+
+async def test_a_long_feature_name_is_a_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/anomaly/detect", json={"data_points": NORMAL[:1], "features": ["x" * 65]}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(
+        "Field 'features[0]': String should have at most 64 characters"
+    )
+
+
+async def test_a_point_with_too_many_keys_is_a_422(client: httpx.AsyncClient) -> None:
+    point = {"totalAmount": 1, "quantity": 1, **{f"k{i}": i for i in range(99)}}
+
+    response = await client.post("/api/v1/anomaly/detect", json={"data_points": [NORMAL[0], point]})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(
+        "Field 'data_points': Value error, point 1 has 101 keys; a point may have at most 100 "
+        "(one transaction's fields)"
+    )

@@ -1,0 +1,136 @@
+"""Who may train and who may read: API keys sent as `X-API-Key`.
+
+Training (and, later, the other routes that change the service: jobs, rollback) needs a key;
+with no key configured it is open only to the service's own machine, so that a fresh install
+trains from `curl` on the same host and from nowhere else. Reads stay open unless
+AUTH_REQUIRED_FOR_READS is set (the platform's backend sends no credentials today).
+
+Use `OperatorAccess` in a route's `dependencies=` to guard a route that changes the service,
+`ReadAccess` for one that only reads."""
+
+import hashlib
+import hmac
+import ipaddress
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from loguru import logger
+from pydantic import SecretStr
+
+from app.config import Settings
+from app.core.dependencies import SettingsDep
+from app.core.schemas import error_response
+from app.errors import AccessDenied
+
+API_KEY_HEADER = "X-API-Key"
+_API_KEY = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="One of the service's API_KEYS. Training needs it; reads too when "
+    "AUTH_REQUIRED_FOR_READS is set.",
+)
+KeyHeader = Annotated[str | None, Security(_API_KEY)]
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def key_matches(given: str | None, keys: list[SecretStr]) -> bool:
+    """Whether `given` is one of `keys`. Every key is compared, each in constant time and as
+    digests of one length, so the answer's timing tells neither which key was close, nor how
+    much of one matched, nor how long the keys are."""
+    if not given:
+        return False
+    candidate = _digest(given)
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(candidate, _digest(key.get_secret_value()))
+    return found
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a client address is this machine's own (127.0.0.0/8, ::1, or IPv4 loopback
+    mapped into IPv6)."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def _check_key(given: str | None, keys: list[SecretStr]) -> None:
+    if key_matches(given, keys):
+        return
+    challenge = {"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'}
+    if not given:
+        raise AccessDenied(
+            f"This route needs an API key: send one of the service's API_KEYS in the "
+            f"`{API_KEY_HEADER}` header.",
+            401,
+            challenge,
+        )
+    raise AccessDenied(
+        f"The `{API_KEY_HEADER}` header sent is not one of the service's API_KEYS; send a "
+        "valid key.",
+        401,
+        challenge,
+    )
+
+
+async def require_operator(request: Request, settings: SettingsDep, key: KeyHeader) -> None:
+    """Routes that change the service: a valid key, or, with no key configured, a client on
+    the service's own machine."""
+    if settings.API_KEYS:
+        _check_key(key, settings.API_KEYS)
+        return
+    if not is_loopback(request.client.host if request.client else None):
+        raise AccessDenied(
+            "No API key is configured, so this route only answers calls from the service's "
+            f"own machine: set API_KEYS on the service and send one in the `{API_KEY_HEADER}` "
+            "header.",
+            403,
+        )
+
+
+async def require_reader(settings: SettingsDep, key: KeyHeader) -> None:
+    """Routes that only read: open, unless AUTH_REQUIRED_FOR_READS asks for a key."""
+    if settings.AUTH_REQUIRED_FOR_READS:
+        _check_key(key, settings.API_KEYS)
+
+
+OperatorAccess = Depends(require_operator)
+ReadAccess = Depends(require_reader)
+
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: error_response(
+        f"No valid API key in `{API_KEY_HEADER}`, when AUTH_REQUIRED_FOR_READS is set.",
+        f"This route needs an API key: send one of the service's API_KEYS in the "
+        f"`{API_KEY_HEADER}` header.",
+    )
+}
+OPERATOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: error_response(
+        f"No valid API key in `{API_KEY_HEADER}`.",
+        f"The `{API_KEY_HEADER}` header sent is not one of the service's API_KEYS; send a "
+        "valid key.",
+    ),
+    403: error_response(
+        "No API key is configured and the caller is not on the service's machine, or a web "
+        "page whose origin is not in CORS_ORIGINS sent the request.",
+        "No API key is configured, so this route only answers calls from the service's own "
+        f"machine: set API_KEYS on the service and send one in the `{API_KEY_HEADER}` header.",
+    ),
+}
+
+
+def warn_if_open(settings: Settings) -> None:
+    """At start-up: says how training is guarded when no key is set."""
+    if not settings.API_KEYS:
+        logger.warning(
+            "No API_KEYS set: training answers only calls from this machine (loopback); set "
+            "API_KEYS to train from elsewhere and protect it with a key"
+        )
