@@ -24,7 +24,7 @@ from app.core.names import ModelName, ModelState
 from app.core.runner import FitRunner
 from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, ArtifactStore
-from app.errors import ModelNotTrained, ServiceError
+from app.errors import ModelLoading, ModelNotTrained, ServiceError
 
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
@@ -57,9 +57,20 @@ class ModelSpec:
     model_type: str
     read: Callable[[datetime], Awaitable[TrainingData]]
     fit: str
-    # Awaited with a model before it goes live (trained or loaded): what serving it needs
-    # besides the model is read then. It handles its own failures.
-    prepare: Callable[[Any], Awaitable[None]] | None = None
+    # Awaited with a model and its metadata before it goes live (trained or loaded): what
+    # serving it needs besides the model is read then. It handles its own failures.
+    prepare: Callable[[Any, dict[str, Any]], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class TrainingEnded:
+    """What the registry tells its training listeners (the metrics) when a training ends:
+    `metadata` is the new model's on success, None on failure."""
+
+    name: ModelName
+    succeeded: bool
+    seconds: float
+    metadata: dict[str, Any] | None
 
 
 @dataclass
@@ -70,6 +81,7 @@ class _Slot:
     model: Any = None
     metadata: dict[str, Any] | None = None
     last_error: str | None = None
+    loading: bool = False
     task: asyncio.Task[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
@@ -82,6 +94,8 @@ class _Slot:
             return "training"
         if self.model is not None:
             return "trained"
+        if self.loading:
+            return "loading"
         return "failed" if self.last_error else "not_trained"
 
     @property
@@ -119,15 +133,23 @@ class ModelRegistry:
         self._loaded = False
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._training_listeners: list[Callable[[TrainingEnded], None]] = []
         database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec) -> None:
         self._slots[spec.name] = _Slot(spec)
 
+    def on_training(self, listener: Callable[[TrainingEnded], None]) -> None:
+        """Registers a function called at the end of every training, whatever its outcome."""
+        self._training_listeners.append(listener)
+
     def live(self, name: ModelName) -> Any:
-        """The trained model, or `ModelNotTrained` saying how to train it."""
+        """The trained model; `ModelLoading` while its saved file is read, or `ModelNotTrained`
+        saying how to train it."""
         slot = self._slots[name]
         if slot.model is None:
+            if slot.state == "loading":
+                raise ModelLoading(name)
             raise ModelNotTrained(name, slot.state)
         return slot.model
 
@@ -153,6 +175,11 @@ class ModelRegistry:
             data_window=metadata.get("data_window"),
             last_error=slot.last_error,
         )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether start-up loading of the saved models is over."""
+        return self._loaded
 
     @property
     def last_retrain_time(self) -> datetime | None:
@@ -194,17 +221,23 @@ class ModelRegistry:
             await self._train_missing()
 
     async def _load(self, slot: _Slot) -> None:
+        """Reads a saved model; meanwhile its state is `loading`, so that a request for it is
+        told to retry shortly rather than to train it."""
         name, model_type = slot.spec.name, slot.spec.model_type
+        slot.loading = True
         try:
             found = await asyncio.to_thread(self._store.load, name, model_type)
+            if found is not None:
+                await self._prepare(slot.spec, *found)
+                slot.install(*found)
         except ArtifactInvalid as exc:
             logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
             return
+        finally:
+            slot.loading = False
         if found is None:
             logger.info("No saved {} model; it will be trained", name)
             return
-        await self._prepare(slot.spec, found[0])
-        slot.install(*found)
         logger.info("Loaded the {} model trained at {}", name, found[1]["trained_at"])
 
     async def train(self, name: ModelName) -> TrainResponse:
@@ -213,6 +246,7 @@ class ModelRegistry:
         task = slot.task
         if task is None or task.done():
             task = slot.task = asyncio.create_task(self._train(slot), name=f"train-{name}")
+            task.add_done_callback(self._training_ended(name, asyncio.get_running_loop().time()))
         metadata = await asyncio.shield(task)
         return TrainResponse.from_metadata(name, metadata)
 
@@ -227,7 +261,7 @@ class ModelRegistry:
             model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata = await asyncio.to_thread(self._store.save, spec.name, model, metadata)
-            await self._prepare(spec, model)
+            await self._prepare(spec, model, metadata)
         except ServiceError as exc:
             slot.last_error = exc.detail
             logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
@@ -247,10 +281,27 @@ class ModelRegistry:
         )
         return metadata
 
+    def _training_ended(
+        self, name: ModelName, started: float
+    ) -> Callable[[asyncio.Task[dict[str, Any]]], None]:
+        """The training task's done callback: tells the listeners how it ended (a training
+        cancelled at shutdown did not end, so it is not told)."""
+
+        def tell(task: asyncio.Task[dict[str, Any]]) -> None:
+            if task.cancelled():
+                return
+            failed = task.exception() is not None
+            seconds = asyncio.get_running_loop().time() - started
+            ended = TrainingEnded(name, not failed, seconds, None if failed else task.result())
+            for listener in self._training_listeners:
+                listener(ended)
+
+        return tell
+
     @staticmethod
-    async def _prepare(spec: ModelSpec, model: Any) -> None:
+    async def _prepare(spec: ModelSpec, model: Any, metadata: dict[str, Any]) -> None:
         if spec.prepare is not None:
-            await spec.prepare(model)
+            await spec.prepare(model, metadata)
 
     def _metadata(
         self,

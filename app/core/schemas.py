@@ -27,6 +27,15 @@ _VERSION = Field(
 )
 
 
+def served_version_field() -> Any:
+    """The `model_version` field of an answer a model served."""
+    return Field(
+        examples=["20261125T180000Z-1a2b3c"],
+        description="The version of the model that answered (its status's `version`); also "
+        "in the X-Model-Version header.",
+    )
+
+
 class TrainResponse(BaseModel):
     message: str = Field(examples=["The forecast model was trained on 90 rows."])
     version: str = _VERSION
