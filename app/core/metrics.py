@@ -13,6 +13,7 @@ mode for each gauge, `mark_process_dead` when a worker exits); the change stays 
 `_instruments` and `exposition`, which are the only places that create and render metrics.
 """
 
+import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, get_args
@@ -50,38 +51,43 @@ class ServiceMetrics:
         self._collector: _ModelCollector | None = None
 
     def _instruments(self) -> None:
-        self.requests = Counter(
-            f"{PREFIX}_http_requests",
+        def counter(name: str, documentation: str, labels: list[str]) -> Counter:
+            return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
+
+        def histogram(
+            name: str, documentation: str, labels: list[str], buckets: tuple[float, ...]
+        ) -> Histogram:
+            return Histogram(
+                f"{PREFIX}_{name}", documentation, labels, buckets=buckets, registry=self.registry
+            )
+
+        self.requests = counter(
+            "http_requests",
             "HTTP requests answered, by route template, method and status.",
             ["route", "method", "status"],
-            registry=self.registry,
         )
-        self.request_seconds = Histogram(
-            f"{PREFIX}_http_request_duration_seconds",
+        self.request_seconds = histogram(
+            "http_request_duration_seconds",
             "Time from receiving a request to the end of its answer, by route template.",
             ["route", "method"],
-            buckets=REQUEST_BUCKETS,
-            registry=self.registry,
+            REQUEST_BUCKETS,
         )
-        self.trainings = Counter(
-            f"{PREFIX}_trainings",
+        self.trainings = counter(
+            "trainings",
             "Trainings ended, by model and outcome (success or failure).",
             ["model", "outcome"],
-            registry=self.registry,
         )
-        self.training_seconds = Histogram(
-            f"{PREFIX}_training_duration_seconds",
+        self.training_seconds = histogram(
+            "training_duration_seconds",
             "Whole trainings (read, fit, save, preparing to serve), by model and outcome.",
             ["model", "outcome"],
-            buckets=TRAINING_BUCKETS,
-            registry=self.registry,
+            TRAINING_BUCKETS,
         )
-        self.training_phase_seconds = Histogram(
-            f"{PREFIX}_training_phase_seconds",
+        self.training_phase_seconds = histogram(
+            "training_phase_seconds",
             "The phases of successful trainings: the MongoDB read (query) and the fit.",
             ["model", "phase"],
-            buckets=TRAINING_BUCKETS,
-            registry=self.registry,
+            TRAINING_BUCKETS,
         )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -170,6 +176,9 @@ router = APIRouter()
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request, service_metrics: MetricsDep) -> Response:
-    """Prometheus scrapes this; it is left out of the OpenAPI schema, which describes the API."""
-    body, content_type = service_metrics.exposition(request.headers.get("accept"))
+    """Prometheus scrapes this; it is left out of the OpenAPI schema, which describes the API.
+    Rendered in a thread: with every route's histogram it takes some milliseconds (see
+    docs/benchmarks.md), which requests should not wait for."""
+    accept = request.headers.get("accept")
+    body, content_type = await asyncio.to_thread(service_metrics.exposition, accept)
     return Response(body, media_type=content_type)

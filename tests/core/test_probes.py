@@ -16,6 +16,7 @@ async def test_live_and_ready_when_every_model_is_live(client: httpx.AsyncClient
 
     assert live.status_code == 200
     assert live.json() == {"status": "ok", "message": "AI service is running"}
+    assert "X-Model-Version" not in live.headers  # no model answered
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
@@ -70,6 +71,7 @@ async def test_a_model_being_loaded_asks_to_retry_and_the_instance_is_not_ready(
 
     assert live.status_code == 200
     assert predict.status_code == 503
+    assert "X-Model-Version" not in predict.headers
     assert predict.json()["detail"] == (
         "The forecast model is loading from disk (state: loading); it answers in a few "
         "seconds. Retry shortly; there is no need to train it."
