@@ -7,6 +7,7 @@ matched share one label."""
 
 import time
 
+from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.metrics import UNMATCHED, ServiceMetrics
@@ -25,6 +26,7 @@ class RequestMetrics:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
+        received = dict(scope)  # as it came: the router rewrites paths on its way to a mount
         status = 500  # unless the app starts an answer: an exception escaped it
 
         async def send_with_status(message: Message) -> None:
@@ -36,7 +38,23 @@ class RequestMetrics:
         try:
             await self._app(scope, receive, send_with_status)
         finally:
-            # The router records the route it matched in the scope, which it shares with us.
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            route = _template(scope, received)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             self._metrics.observe_request(route, method, status, time.perf_counter() - started)
+
+
+def _template(scope: Scope, received: Scope) -> str:
+    """The template of the route that answered. FastAPI records its own routes in the scope,
+    which it shares with us; Starlette's (`/openapi.json`, the docs assets' mount) are found
+    by matching the request as it came against the application's routes."""
+    route = scope.get("route")
+    if route is None:
+        for candidate in getattr(scope.get("app"), "routes", ()):
+            if (
+                isinstance(candidate, Route | Mount)
+                and candidate.matches(received)[0] is Match.FULL
+            ):
+                route = candidate
+                break
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED

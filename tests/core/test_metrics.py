@@ -39,6 +39,8 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path(
         assert (await client.get(f"/api/v1/recommend/user/{user}")).status_code == 200
     assert (await client.get("/api/v1/no/such/path")).status_code == 404
     assert (await client.request("BREW", "/api/v1/health/")).status_code == 405
+    assert (await client.get("/openapi.json")).status_code == 200
+    assert (await client.get("/docs-assets/swagger-ui.css")).status_code == 200
 
     after = await _samples(client)
 
@@ -49,6 +51,8 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path(
     assert grew("ai_service_http_requests_total", **ok) == 2
     assert grew("ai_service_http_requests_total", route="unmatched", status="404") == 1
     assert grew("ai_service_http_requests_total", method="other", status="405") == 1
+    assert grew("ai_service_http_requests_total", route="/openapi.json", status="200") == 1
+    assert grew("ai_service_http_requests_total", route="/docs-assets", status="200") == 1
     latency = {"route": template, "method": "GET"}
     assert grew("ai_service_http_request_duration_seconds_count", **latency) == 2
     assert grew("ai_service_http_request_duration_seconds_bucket", **latency, le="+Inf") == 2
