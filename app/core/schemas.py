@@ -27,6 +27,22 @@ _VERSION = Field(
 )
 
 
+SERVED_BY_A_MODEL: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer; X-Model-Version names the model it comes from (absent "
+        "while there is none).",
+        "headers": {
+            "X-Model-Version": {
+                "description": "The version of the model that answered (its status's `version`).",
+                "schema": {"type": "string"},
+                "example": "20261125T180000Z-1a2b3c",
+            }
+        },
+    }
+}
+"""`responses=` of a router whose every answer a model serves: documents the header."""
+
+
 def served_version_field() -> Any:
     """The `model_version` field of an answer a model served."""
     return Field(
