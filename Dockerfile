@@ -24,6 +24,6 @@ EXPOSE 8000
 
 # Liveness only: the endpoint touches neither MongoDB nor the models.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health/', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health/live', timeout=4)"]
 
 CMD ["python", "-m", "app.server"]

@@ -72,6 +72,18 @@ class ModelNotTrained(ServiceError):
         )
 
 
+class ModelLoading(ServiceError):
+    """A prediction was asked of a model whose saved file is still being read at start-up."""
+
+    status_code = 503
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"The {model} model is loading from disk (state: loading); it answers in a few "
+            "seconds. Retry shortly; there is no need to train it."
+        )
+
+
 class DatabaseUnavailable(ServiceError):
     """MongoDB did not answer; the service keeps running and retries by itself."""
 

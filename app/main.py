@@ -16,7 +16,7 @@ from loguru import logger
 from app.anomaly import api as anomaly_api
 from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
-from app.core import health, job_routes, service_routes, training, versions
+from app.core import health, job_routes, metrics, service_routes, training, versions
 from app.core.access import READ_RESPONSES, ReadAccess, warn_if_open
 from app.core.body_limit import BodySizeLimit
 from app.core.clock import Clock, utc_now
@@ -24,11 +24,14 @@ from app.core.cross_site import CrossSiteGuard
 from app.core.database import Database
 from app.core.docs import install_offline_docs
 from app.core.http_errors import install_error_handlers
+from app.core.http_metrics import RequestMetrics
 from app.core.jobs import JobLog
 from app.core.lease import Leases
+from app.core.metrics import ServiceMetrics
 from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
 from app.core.runner import FitRunner
+from app.core.served_version import ModelVersionHeader
 from app.core.signing import signing_key
 from app.core.store import ArtifactStore
 from app.forecast import api as forecast_api
@@ -52,13 +55,14 @@ class AppState(TypedDict):
     database: Database
     registry: ModelRegistry
     jobs: JobLog
+    metrics: ServiceMetrics
     forecast: ForecastService
     anomaly: AnomalyService
     recommend: RecommendService
 
 
 def _lifespan(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: Clock, service_metrics: ServiceMetrics
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
@@ -87,12 +91,14 @@ def _lifespan(
             database=database,
             registry=registry,
             jobs=jobs,
+            metrics=service_metrics,
             forecast=ForecastService(settings, database.db, registry, clock),
             anomaly=AnomalyService(settings, database.db, registry, clock),
             recommend=RecommendService(settings, database.db, registry, clock),
         )
         for service in (state["forecast"], state["anomaly"], state["recommend"]):
             registry.register(service.spec())
+        service_metrics.watch(registry, database, clock)
         database.start()
         registry.start()
         state["recommend"].start()
@@ -103,6 +109,7 @@ def _lifespan(
             await state["recommend"].stop()
             await registry.stop()
             await database.stop()
+            service_metrics.unwatch()
             logger.info("{} stopped", APP_NAME)
 
     return lifespan
@@ -167,19 +174,22 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     """The composition root: builds the application and wires the core to each capability;
     nothing connects or trains until the lifespan starts."""
     settings = settings or get_settings()
+    service_metrics = ServiceMetrics()
     app = FastAPI(
         title=APP_NAME,
         version=APP_VERSION,
         debug=settings.AI_SERVICE_DEBUG,
-        lifespan=_lifespan(settings, clock),
+        lifespan=_lifespan(settings, clock, service_metrics),
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
         description="Daily sales forecasting, anomaly detection on transactions and product "
         "recommendations for the Adaptive BI platform, over its MongoDB data.",
     )
-    # Added innermost first: a request meets the log line, CORS, the cross-site guard, then
-    # the body limit, before any route.
+    # Added innermost first: a request meets the metrics, the log line, CORS, the cross-site
+    # guard, the body limit, then the models are synced with the store, before any route.
+    app.add_middleware(ModelVersionHeader)
+    app.middleware("http")(_sync_models)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.MAX_REQUEST_BODY_BYTES,
@@ -193,11 +203,16 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.middleware("http")(_sync_models)
     app.middleware("http")(_log_request)
+    app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all
     install_error_handlers(app)
     install_offline_docs(app)
-    for router in (service_routes.router, health.router, training.training_router(MODEL_NAMES)):
+    for router in (
+        service_routes.router,
+        health.router,
+        metrics.router,
+        training.training_router(MODEL_NAMES),
+    ):
         app.include_router(router)
     for router in (
         job_routes.router,

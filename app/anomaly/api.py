@@ -12,11 +12,13 @@ from app.anomaly.schemas import (
 )
 from app.anomaly.service import AnomalyService
 from app.core.dependencies import SettingsDep, from_state
-from app.core.schemas import CROSS_SITE, ERROR_RESPONSES, SLOW_BODY, TOO_LARGE
+from app.core.schemas import CROSS_SITE, ERROR_RESPONSES, SERVED_BY_A_MODEL, SLOW_BODY, TOO_LARGE
 from app.errors import InvalidInput
 
 ServiceDep = Annotated[AnomalyService, Depends(from_state("anomaly", AnomalyService))]
-router = APIRouter(prefix="/api/v1/anomaly", tags=["Anomaly Detection"])
+router = APIRouter(
+    prefix="/api/v1/anomaly", tags=["Anomaly Detection"], responses=SERVED_BY_A_MODEL
+)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from app.core.schemas import ModelStatus
+from app.core.schemas import ModelStatus, served_version_field
 
 # A hard ceiling on what is parsed at all; MAX_DETECT_POINTS (at most this) is the served limit.
 HARD_MAX_DATA_POINTS = 100_000
@@ -151,6 +151,7 @@ class RecentAnomalies(BaseModel):
         examples=[[]],
         description="The most anomalous transactions, most anomalous first (flagged or not).",
     )
+    model_version: str | None = served_version_field()
 
 
 class AnomalyStatus(ModelStatus):

@@ -73,14 +73,15 @@ class AnomalyService(ModelService):
         if not points:
             return []
         check_requested(requested_features)
-        model = cast("AnomalyModel", self._registry.live("anomaly"))
+        model, _ = self._live()
         return await asyncio.to_thread(_score_points, model, points)
 
     async def recent(self, days: int, limit: int) -> RecentAnomalies:
         """Scores the stored transactions of the last `days` days (today included), batch by
         batch: memory holds a batch, the `limit` most anomalous so far and a count per day."""
         s = self._settings
-        model = cast("AnomalyModel", self._registry.live("anomaly"))
+        live, version = self._live()
+        model = cast("AnomalyModel", live)
         start = (self._clock().astimezone(UTC) - timedelta(days=days - 1)).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
@@ -106,11 +107,12 @@ class AnomalyService(ModelService):
                 for day in (start.date() + timedelta(days=d) for d in range(days))
             ],
             most_anomalous=await asyncio.to_thread(_explained, model, tally.most_anomalous()),
+            model_version=version,
         )
 
     def status(self) -> AnomalyStatus:
         model = cast("AnomalyModel | None", self._registry.live_or_none("anomaly"))
-        described = self._registry.describe("anomaly")
+        described = self._described()
         if model is None:
             return AnomalyStatus(
                 **described.model_dump(),

@@ -11,6 +11,8 @@ from app.config import Settings
 from app.core.clock import Clock
 from app.core.names import ModelName
 from app.core.registry import ModelRegistry, ModelSpec, TrainingData
+from app.core.schemas import ModelStatus
+from app.core.served_version import note_served
 
 
 @dataclass(eq=False)
@@ -38,3 +40,15 @@ class ModelService(ABC):
 
     def spec(self) -> ModelSpec:
         return ModelSpec(self.name, self.model_type, self.read, self.FIT)
+
+    def _live(self) -> tuple[Any, str | None]:
+        """The live model and its version (read together, with no await between), noted for
+        the `X-Model-Version` header."""
+        model = self._registry.live(self.name)
+        return model, note_served(self._registry.describe(self.name).version)
+
+    def _described(self) -> ModelStatus:
+        """What the model's status reports, its version noted for the header."""
+        described = self._registry.describe(self.name)
+        note_served(described.version)
+        return described

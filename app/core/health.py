@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 
 from app.core.dependencies import ClockDep, DatabaseDep, RegistryDep
 from app.core.names import ModelName
-from app.core.service_schemas import DetailedHealth, LivenessResponse
+from app.core.service_schemas import DetailedHealth, LivenessResponse, Readiness
 
 router = APIRouter(prefix="/api/v1/health", tags=["Health"])
 
@@ -20,6 +20,61 @@ _MODEL_KEYS: dict[ModelName, str] = {
 async def liveness() -> LivenessResponse:
     """Touches neither the database nor the models, so it answers at once, even while training."""
     return LivenessResponse(status="ok", message="AI service is running")
+
+
+router.add_api_route(
+    "/live",
+    liveness,
+    name="live",
+    summary="Liveness probe (Kubernetes, compose): the process answers",
+    response_model=LivenessResponse,
+)
+
+
+@router.get(
+    "/ready",
+    summary="Readiness probe: every model is live, so this instance can serve",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "Not ready: same body, saying what is missing.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "not_ready",
+                        "models": {"forecast": "trained", "anomaly": "loading"},
+                        "missing": ["anomaly"],
+                        "database_connected": True,
+                        "message": "Not ready: the saved models are still being loaded; "
+                        "nothing live yet for anomaly (loading).",
+                    }
+                }
+            },
+        }
+    },
+)
+async def ready(database: DatabaseDep, registry: RegistryDep) -> JSONResponse:
+    """200 once start-up loading is over and every model is live; 503 with the same body,
+    saying what is missing, otherwise. MongoDB's state is shown but not required: the models
+    answer without it, and a probe failing on a database outage would take every replica out
+    of the load balancer at once."""
+    states = registry.states()
+    missing = [name for name in states if registry.live_or_none(name) is None]
+    reasons = []
+    if not registry.loaded:
+        reasons.append("the saved models are still being loaded")
+    if missing:
+        listed = ", ".join(f"{name} ({states[name]})" for name in missing)
+        reasons.append(f"nothing live yet for {listed}")
+    body = Readiness(
+        status="not_ready" if reasons else "ready",
+        models=states,
+        missing=missing,
+        database_connected=database.connected,
+        message=f"Not ready: {'; '.join(reasons)}." if reasons else "Every model is live.",
+    )
+    return JSONResponse(status_code=503 if reasons else 200, content=body.model_dump(mode="json"))
 
 
 @router.get(

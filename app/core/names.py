@@ -4,4 +4,4 @@ from typing import Literal, get_args
 
 ModelName = Literal["forecast", "anomaly", "recommend"]
 MODEL_NAMES: tuple[ModelName, ...] = get_args(ModelName)
-ModelState = Literal["not_trained", "training", "trained", "failed"]
+ModelState = Literal["not_trained", "loading", "training", "trained", "failed"]

@@ -26,7 +26,15 @@ from app.core.names import ModelName, ModelState
 from app.core.runner import FitRunner, ServiceStopping
 from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, new_version
-from app.errors import Conflict, DatabaseTimeout, ModelNotTrained, NotFound, ServiceError, brief
+from app.errors import (
+    Conflict,
+    DatabaseTimeout,
+    ModelLoading,
+    ModelNotTrained,
+    NotFound,
+    ServiceError,
+    brief,
+)
 
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
@@ -53,9 +61,20 @@ class ModelSpec:
     model_type: str
     read: Callable[[datetime], Awaitable[TrainingData]]
     fit: str
-    # Awaited with a model before it goes live (trained or loaded): what serving it needs
-    # besides the model is read then. It handles its own failures.
-    prepare: Callable[[Any], Awaitable[None]] | None = None
+    # Awaited with a model and its metadata before it goes live (trained or loaded): what
+    # serving it needs besides the model is read then. It handles its own failures.
+    prepare: Callable[[Any, dict[str, Any]], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class TrainingEnded:
+    """What the registry tells its training listeners (the metrics) when a training ends:
+    `metadata` is the new model's on success, None on failure."""
+
+    name: ModelName
+    succeeded: bool
+    seconds: float
+    metadata: dict[str, Any] | None
 
 
 Training = asyncio.Task[dict[str, Any]]
@@ -94,6 +113,7 @@ class _Slot:
     seen: tuple[int, int] | None = None
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     ended: float | None = None  # time.monotonic() when its last training ended, any outcome
+    loading: bool = False
 
     @property
     def training(self) -> bool:
@@ -105,6 +125,8 @@ class _Slot:
             return "training"
         if self.model is not None:
             return "trained"
+        if self.loading:
+            return "loading"
         return "failed" if self.last_error else "not_trained"
 
     @property
@@ -146,15 +168,23 @@ class ModelRegistry:
         self._loaded = False
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._training_listeners: list[Callable[[TrainingEnded], None]] = []
         database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec) -> None:
         self._slots[spec.name] = _Slot(spec)
 
+    def on_training(self, listener: Callable[[TrainingEnded], None]) -> None:
+        """Registers a function called at the end of every training, whatever its outcome."""
+        self._training_listeners.append(listener)
+
     def live(self, name: ModelName) -> Any:
-        """The trained model, or `ModelNotTrained` saying how to train it."""
+        """The trained model; `ModelLoading` while its saved file is read, or `ModelNotTrained`
+        saying how to train it."""
         slot = self._slots[name]
         if slot.model is None:
+            if slot.state == "loading":
+                raise ModelLoading(name)
             raise ModelNotTrained(name, slot.state)
         return slot.model
 
@@ -190,6 +220,11 @@ class ModelRegistry:
             last_error=slot.last_error,
             save_error=metadata.get("save_error"),
         )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether start-up loading of the saved models is over."""
+        return self._loaded
 
     @property
     def last_retrain_time(self) -> datetime | None:
@@ -265,17 +300,23 @@ class ModelRegistry:
             await self._train_missing("start-up")
 
     async def _load(self, slot: _Slot) -> None:
+        """Reads a saved model; meanwhile its state is `loading`, so that a request for it is
+        told to retry shortly rather than to train it."""
         name, model_type = slot.spec.name, slot.spec.model_type
+        slot.loading = True
         try:
             found = await asyncio.to_thread(self._store.load_current, name, model_type)
+            if found is not None:
+                await self._prepare(slot.spec, *found)
+                slot.install(*found)
         except (ArtifactInvalid, VersionUnknown) as exc:
             logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
             return
+        finally:
+            slot.loading = False
         if found is None:
             logger.info("No saved {} model; it will be trained", name)
             return
-        await self._prepare(slot.spec, found[0])
-        slot.install(*found)
         logger.info("Loaded the {} model version {}", name, found[1]["version"])
 
     def versions(self, name: ModelName) -> list[dict[str, Any]]:
@@ -302,7 +343,7 @@ class ModelRegistry:
             ) from None
         except ArtifactInvalid as exc:
             raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
-        await self._prepare(slot.spec, model)
+        await self._prepare(slot.spec, model, metadata)
         await asyncio.to_thread(self._store.set_current, name, version)
         slot.install(model, metadata)
         logger.warning("Rolled the {} model back to version {}", name, version)
@@ -334,6 +375,7 @@ class ModelRegistry:
             job = slot.job = await self._jobs.start(job_id, name, trigger)
             task = slot.task = asyncio.create_task(self._run(slot, job), name=f"train-{name}")
             task.add_done_callback(_retrieve)
+            task.add_done_callback(self._training_ended(name, asyncio.get_running_loop().time()))
             return job, task
 
     async def _job_elsewhere(self, name: ModelName, job_id: str) -> Job:
@@ -406,7 +448,7 @@ class ModelRegistry:
             )
             metadata = await self._save(spec.name, model, metadata)
             await self._jobs.update(job, stage="preparing")
-            await self._prepare(spec, model)
+            await self._prepare(spec, model, metadata)
         except ServiceError as exc:
             slot.last_error = exc.detail
             logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
@@ -457,10 +499,27 @@ class ModelRegistry:
                 "save_error": f"not saved ({reason}); served until the next restart",
             }
 
+    def _training_ended(
+        self, name: ModelName, started: float
+    ) -> Callable[[asyncio.Task[dict[str, Any]]], None]:
+        """The training task's done callback: tells the listeners how it ended (a training
+        cancelled at shutdown did not end, so it is not told)."""
+
+        def tell(task: asyncio.Task[dict[str, Any]]) -> None:
+            if task.cancelled():
+                return
+            failed = task.exception() is not None
+            seconds = asyncio.get_running_loop().time() - started
+            ended = TrainingEnded(name, not failed, seconds, None if failed else task.result())
+            for listener in self._training_listeners:
+                listener(ended)
+
+        return tell
+
     @staticmethod
-    async def _prepare(spec: ModelSpec, model: Any) -> None:
+    async def _prepare(spec: ModelSpec, model: Any, metadata: dict[str, Any]) -> None:
         if spec.prepare is not None:
-            await spec.prepare(model)
+            await spec.prepare(model, metadata)
 
     def _metadata(
         self,

@@ -35,6 +35,31 @@ _SAVE_ERROR = Field(
 )
 
 
+SERVED_BY_A_MODEL: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer; X-Model-Version names the model it comes from (absent "
+        "while there is none).",
+        "headers": {
+            "X-Model-Version": {
+                "description": "The version of the model that answered (its status's `version`).",
+                "schema": {"type": "string"},
+                "example": "20261125T180000Z-1a2b3c",
+            }
+        },
+    }
+}
+"""`responses=` of a router whose every answer a model serves: documents the header."""
+
+
+def served_version_field() -> Any:
+    """The `model_version` field of an answer a model served."""
+    return Field(
+        examples=["20261125T180000Z-1a2b3c"],
+        description="The version of the model that answered (its status's `version`); also "
+        "in the X-Model-Version header.",
+    )
+
+
 class TrainResponse(BaseModel):
     message: str = Field(examples=["The forecast model was trained on 90 rows."])
     version: str = _VERSION

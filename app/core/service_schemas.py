@@ -20,6 +20,22 @@ class LivenessResponse(BaseModel):
     message: str = Field(examples=["AI service is running"])
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"] = Field(examples=["ready"])
+    models: dict[ModelName, ModelState] = Field(
+        examples=[_STATES_EXAMPLE], description="State of each model."
+    )
+    missing: list[ModelName] = Field(
+        examples=[["recommend"]], description="Models with nothing live to answer with."
+    )
+    database_connected: bool = Field(
+        examples=[True],
+        description="As of the last ping; for information: models answer without MongoDB, so "
+        "readiness does not depend on it.",
+    )
+    message: str = Field(examples=["Every model is live."])
+
+
 class DetailedHealth(BaseModel):
     status: Literal["healthy", "degraded", "unhealthy"] = Field(examples=["healthy"])
     timestamp: datetime = Field(examples=["2026-11-25T18:00:00Z"])

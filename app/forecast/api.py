@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.config import MAX_FORECAST_HORIZON
 from app.core.dependencies import from_state
-from app.core.schemas import ERROR_RESPONSES, error_response
+from app.core.schemas import ERROR_RESPONSES, SERVED_BY_A_MODEL, error_response
 from app.forecast.schemas import CategoriesResponse, ForecastResponse, ForecastStatus
 from app.forecast.service import ForecastService
 
@@ -15,7 +15,7 @@ UNKNOWN_CATEGORY = error_response(
     "The category has no forecast.",
     "Unknown category 'Electronic'; the categories with a forecast are: Books, Electronics.",
 )
-router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"])
+router = APIRouter(prefix="/api/v1/forecast", tags=["Forecasting"], responses=SERVED_BY_A_MODEL)
 Level = Annotated[
     int,
     Query(ge=50, le=99, description="Coverage of the intervals, in % (50..99).", examples=[80]),

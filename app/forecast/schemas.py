@@ -1,12 +1,10 @@
 """What the forecast routes answer."""
 
 import datetime as dt
-from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import ModelStatus
+from app.core.schemas import ModelStatus, served_version_field
 
 
 class ForecastPoint(BaseModel):
@@ -34,9 +32,7 @@ class ForecastResponse(BaseModel):
     )
     level: int = Field(examples=[80], description="Coverage aimed at by the intervals, in %.")
     model_type: str = Field(examples=["ensemble"], description="The method served.")
-    model_version: datetime | Literal["N/A"] = Field(
-        examples=["2026-11-25T18:00:00Z"], description="When the served model was trained."
-    )
+    model_version: str | None = served_version_field()
     backtest_mase: BacktestMase = Field(examples=[{"h7": 0.82, "h28": 0.91}])
     history_end: dt.date = Field(
         examples=["2026-11-24"], description="Last complete day of sales the model has seen."
@@ -105,6 +101,4 @@ class CategoriesResponse(BaseModel):
         examples=[{"Gift Cards": "Forecasting needs at least 7 days of history; found 3."}],
         description="Categories with sales but no forecast, and why.",
     )
-    model_version: datetime | Literal["N/A"] = Field(
-        examples=["2026-11-25T18:00:00Z"], description="When the forecasters were trained."
-    )
+    model_version: str | None = served_version_field()

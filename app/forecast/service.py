@@ -47,11 +47,10 @@ class ForecastService(ModelService):
         import pandas as pd  # loaded with the model already
 
         days = horizon or self._settings.FORECAST_HORIZON
-        forecasters = cast("Forecasters", self._registry.live("forecast"))
-        model, category = _forecaster_of(forecasters, category)
+        forecasters, version = self._live()
+        model, category = _forecaster_of(cast("Forecasters", forecasters), category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
-        described = self._registry.describe("forecast")  # this model's, before any await
         predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
         sales = f"{category} sales" if category else "Sales"
         message = (
@@ -71,7 +70,7 @@ class ForecastService(ModelService):
             ],
             level=level,
             model_type=model.served,
-            model_version=described.last_retrain_time,
+            model_version=version,
             backtest_mase=BacktestMase(
                 h7=model.metrics.get("mase_h7"), h28=model.metrics.get("mase_h28")
             ),
@@ -81,7 +80,8 @@ class ForecastService(ModelService):
 
     def categories(self) -> CategoriesResponse:
         """The categories with a forecaster, largest sales first, with their backtest MASE."""
-        forecasters = cast("Forecasters", self._registry.live("forecast"))
+        live, version = self._live()
+        forecasters = cast("Forecasters", live)
         return CategoriesResponse(
             categories=[
                 CategoryForecaster(
@@ -96,14 +96,14 @@ class ForecastService(ModelService):
                 for name, model in forecasters.categories.items()
             ],
             skipped=forecasters.skipped,
-            model_version=self._registry.describe("forecast").last_retrain_time,
+            model_version=version,
         )
 
     def status(self) -> ForecastStatus:
         forecasters = cast("Forecasters | None", self._registry.live_or_none("forecast"))
         model = forecasters.total if forecasters is not None else None
         return ForecastStatus(
-            **self._registry.describe("forecast").model_dump(),
+            **self._described().model_dump(),
             forecast_horizon_default=self._settings.FORECAST_HORIZON,
             served=model.served if model is not None else None,
             backtest=model.backtest if model is not None else {},

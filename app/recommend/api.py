@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.core.dependencies import from_state
-from app.core.schemas import ERROR_RESPONSES, NOT_FOUND
+from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, SERVED_BY_A_MODEL
 from app.recommend.schemas import (
     RecommendationResponse,
     RecommendStatus,
@@ -15,7 +15,7 @@ from app.recommend.service import RecommendService
 
 ServiceDep = Annotated[RecommendService, Depends(from_state("recommend", RecommendService))]
 Count = Annotated[int, Query(ge=1, le=50, description="How many products to return.", examples=[5])]
-router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"])
+router = APIRouter(prefix="/api/v1/recommend", tags=["Recommendation"], responses=SERVED_BY_A_MODEL)
 RESPONSES = {**ERROR_RESPONSES, 404: NOT_FOUND}
 
 

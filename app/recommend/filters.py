@@ -4,9 +4,9 @@ was trained. Both are read in the background, so requests never wait for MongoDB
 slow or down, requests are served from the last read and /status says how old it is."""
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pymongo.errors import PyMongoError
@@ -26,9 +26,11 @@ STOP_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A model and the catalogue read for its products: requests use one snapshot throughout."""
+    """A model, its version, and the catalogue read for its products: requests use one
+    snapshot throughout."""
 
     model: "Recommender"
+    version: str | None
     catalogue: Catalogue
     read_at: datetime
 
@@ -47,6 +49,7 @@ class ServingFilters:
     last_error: str | None = None
     _bought_since: dict[str, set[int]] = field(default_factory=dict)
     _newest: "Recommender | None" = None
+    _newest_version: str | None = None
     _task: asyncio.Task[None] | None = None
 
     def bought_since(self, user_id: str) -> set[int]:
@@ -57,12 +60,17 @@ class ServingFilters:
     def users_with_new_purchases(self) -> int:
         return len(self._bought_since)
 
-    async def prepare(self, model: "Recommender") -> None:
+    async def prepare(self, model: "Recommender", metadata: dict[str, Any]) -> None:
         """Reads the catalogue of a new model's products and what was bought since its
         training, and only then serves the model with both, so it is never served with part of
         its filters; on a database error the previous snapshot stays, and the refresh task
         tries again. From here on, reads made for an older model are dropped."""
-        self._newest = model
+        self._newest, self._newest_version = model, metadata.get("version")
+        await self._serve(model)
+
+    async def _serve(self, model: "Recommender") -> None:
+        """Reads the newest model's filters and serves it with them, unless a newer one came
+        meanwhile."""
         read_at = self._clock()
         catalogue = await self._catalogue(model)
         if catalogue is None:
@@ -70,7 +78,7 @@ class ServingFilters:
         found = await self._purchases(model, datetime.fromtimestamp(model.trained_until, UTC))
         if found is None or model is not self._newest:
             return
-        self.snapshot = Snapshot(model, catalogue, read_at)
+        self.snapshot = Snapshot(model, self._newest_version, catalogue, read_at)
         self._bought_since, self.purchases_from = found
         self.purchases_read_at, self.last_error = read_at, None
 
@@ -80,14 +88,15 @@ class ServingFilters:
         model = self._newest
         if model is None:
             return
-        if self.snapshot is None or self.snapshot.model is not model:
-            await self.prepare(model)
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.model is not model:
+            await self._serve(model)
             return
         read_at = self._clock()
         catalogue = await self._catalogue(model)
         if catalogue is None or model is not self._newest:
             return
-        self.snapshot = Snapshot(model, catalogue, read_at)
+        self.snapshot = replace(snapshot, catalogue=catalogue, read_at=read_at)
         found = await self._purchases(model, self.purchases_from or read_at)
         if found is None or model is not self._newest:
             return

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import ModelStatus
+from app.core.schemas import ModelStatus, served_version_field
 
 _ITEM_EXAMPLE = {
     "productId": "9d2c4b7a-1e3f-4a5b-8c6d-7e8f9a0b1c2d",
@@ -46,6 +46,7 @@ class RecommendationResponse(BaseModel):
         description="Best first; never a product the user bought, out of stock, or missing "
         "from the catalogue.",
     )
+    model_version: str | None = served_version_field()
 
 
 class SimilarProductsResponse(BaseModel):
@@ -56,6 +57,7 @@ class SimilarProductsResponse(BaseModel):
         description="Most similar first; never the product itself, out of stock, or missing "
         "from the catalogue.",
     )
+    model_version: str | None = served_version_field()
 
 
 class FiltersStatus(BaseModel):

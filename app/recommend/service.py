@@ -12,6 +12,7 @@ import numpy as np
 from app.config import POPULAR_DAYS
 from app.core.capability import ModelService
 from app.core.registry import ModelSpec, TrainingData
+from app.core.served_version import note_served
 from app.errors import NotFound, ServiceError
 from app.recommend.filters import ServingFilters, Snapshot
 from app.recommend.queries import RecommendQueries
@@ -97,6 +98,7 @@ class RecommendService(ModelService):
                 strategy="personalized",
                 category=category,
                 recommendations=_shown(model.recommend(user, count, allowed, bought), snapshot),
+                model_version=snapshot.version,
             )
         reason = (
             "the recommendation model did not beat popular picks in its last evaluation"
@@ -111,6 +113,7 @@ class RecommendService(ModelService):
             strategy="popular",
             category=category,
             recommendations=_shown(model.popular(count, allowed, bought), snapshot),
+            model_version=snapshot.version,
         )
 
     def similar(self, product_id: str, count: int) -> SimilarProductsResponse:
@@ -129,10 +132,12 @@ class RecommendService(ModelService):
             message=f"Products similar to {product_id}, from the {model.served} model.",
             product_id=product_id,
             recommendations=_shown(ranked, snapshot),
+            model_version=snapshot.version,
         )
 
     def _snapshot(self) -> Snapshot:
-        """The live model with its catalogue; 503 while there is none."""
+        """The live model with its catalogue (its version noted for the `X-Model-Version`
+        header); 503 while there is none."""
         self._registry.live("recommend")
         snapshot = self._filters.snapshot
         if snapshot is None:
@@ -141,6 +146,7 @@ class RecommendService(ModelService):
                 "with could not be read yet (the database was unreachable); recommendations "
                 "resume by themselves once it is read. Try again shortly."
             )
+        note_served(snapshot.version)
         return snapshot
 
     def _unknown_category(self, snapshot: Snapshot, category: str | None) -> str:
@@ -165,7 +171,7 @@ class RecommendService(ModelService):
         )
         shown = snapshot.catalogue.shown if snapshot is not None else 0
         return RecommendStatus(
-            **self._registry.describe("recommend").model_dump(),
+            **self._described().model_dump(),
             n_components=(
                 model.components if model is not None else self._settings.RECOMMENDER_COMPONENTS
             ),

@@ -38,6 +38,21 @@ async def test_detect_accepts_total_price_alias_and_default_features(
     assert response.json()[0]["details"] == {"totalAmount": 40.0, "quantity": 2.0}
 
 
+async def test_answers_name_the_version_of_the_model_that_served_them(
+    client: httpx.AsyncClient,
+) -> None:
+    status = await client.get("/api/v1/anomaly/status")
+    detect = await client.post("/api/v1/anomaly/detect", json={"data_points": NORMAL[:2]})
+    recent = await client.get("/api/v1/anomaly/recent", params={"days": 2, "limit": 1})
+
+    version = status.json()["version"]
+    assert version
+    assert status.headers["X-Model-Version"] == version
+    assert detect.headers["X-Model-Version"] == version
+    assert isinstance(detect.json(), list)  # the backend reads the whole body: header only
+    assert recent.headers["X-Model-Version"] == recent.json()["model_version"] == version
+
+
 async def test_empty_batch_is_an_empty_list(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/anomaly/detect", json={"data_points": []})
 

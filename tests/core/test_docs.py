@@ -32,9 +32,11 @@ async def test_every_operation_has_a_stable_id_and_declared_examples(
     assert "recommendation-recommend_for_user" in ids
     assert len(ids) == len(set(ids))
     states = schema["components"]["schemas"]["ForecastStatus"]["properties"]["state"]
-    assert states["enum"] == ["not_trained", "training", "trained", "failed"]
+    assert states["enum"] == ["not_trained", "loading", "training", "trained", "failed"]
     predict = schema["paths"]["/api/v1/forecast/predict"]["get"]["responses"]
     assert predict["503"]["content"]["application/json"]["example"]["detail"]
+    detect = schema["paths"]["/api/v1/anomaly/detect"]["post"]["responses"]
+    assert detect["200"]["headers"]["X-Model-Version"]["example"]
 
 
 async def test_every_field_and_every_error_status_shows_an_example(

@@ -211,6 +211,23 @@ async def test_similar_products_come_from_the_same_taste(taste: httpx.AsyncClien
     assert sum(category_of(p) == "Toys" for p in ids) >= 3
 
 
+async def test_answers_name_the_version_of_the_model_that_served_them(
+    taste: httpx.AsyncClient,
+) -> None:
+    status = await taste.get(f"{RECOMMEND}/status")
+    answers = [
+        await taste.get(f"{RECOMMEND}/user/u4"),
+        await taste.get(f"{RECOMMEND}/user/someone-new"),
+        await taste.get(f"{RECOMMEND}/product/p12/similar"),
+    ]
+
+    version = status.json()["version"]
+    assert version
+    assert status.headers["X-Model-Version"] == version
+    for answer in answers:
+        assert answer.headers["X-Model-Version"] == answer.json()["model_version"] == version
+
+
 async def test_an_unknown_product_has_no_similar_products(taste: httpx.AsyncClient) -> None:
     response = await taste.get(f"{RECOMMEND}/product/p999/similar")
 

@@ -27,7 +27,7 @@ async def test_a_model_whose_catalogue_cannot_be_read_is_not_served(tmp_path: Pa
     )
     model = train_recommender(taste_purchases(), recommender_config())
 
-    await filters.prepare(model)
+    await filters.prepare(model, {"version": "20260615T120000Z-000001"})
     await filters.refresh()
 
     await client.close()
