@@ -30,6 +30,8 @@ from app.forecast.service import ForecastService
 from app.logging import configure_logging
 from app.recommend import api as recommend_api
 from app.recommend.service import RecommendService
+from app.ui import router as ui_router
+from app.ui.page import UiPage
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 # Fits run in a worker process, but scoring, saving and loading models run in threads of the
@@ -48,6 +50,7 @@ class AppState(TypedDict):
     forecast: ForecastService
     anomaly: AnomalyService
     recommend: RecommendService
+    ui: UiPage
 
 
 def _lifespan(
@@ -63,14 +66,18 @@ def _lifespan(
         registry = ModelRegistry(
             settings, database, ArtifactStore(settings.MODEL_SAVE_PATH), FitRunner(), clock
         )
+        forecast = ForecastService(settings, database.db, registry, clock)
+        anomaly = AnomalyService(settings, database.db, registry, clock)
+        recommend = RecommendService(settings, database.db, registry, clock)
         state = AppState(
             settings=settings,
             clock=clock,
             database=database,
             registry=registry,
-            forecast=ForecastService(settings, database.db, registry, clock),
-            anomaly=AnomalyService(settings, database.db, registry, clock),
-            recommend=RecommendService(settings, database.db, registry, clock),
+            forecast=forecast,
+            anomaly=anomaly,
+            recommend=recommend,
+            ui=UiPage(database, registry, forecast, anomaly, recommend),
         )
         for service in (state["forecast"], state["anomaly"], state["recommend"]):
             registry.register(service.spec())
@@ -152,6 +159,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,
+        ui_router.router,
     ):
         app.include_router(router)
     return app

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
-# recommender's candidates; 4: a version id per training
-FORMAT_VERSION = 4
+# recommender's candidates; 4: a version id per training; 5: forecasts keep their recent sales
+FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 
 
