@@ -77,7 +77,7 @@ def _lifespan(
             forecast=forecast,
             anomaly=anomaly,
             recommend=recommend,
-            ui=UiPage(database, registry, forecast, anomaly, recommend),
+            ui=UiPage(database, registry, forecast, anomaly, recommend, clock),
         )
         for service in (state["forecast"], state["anomaly"], state["recommend"]):
             registry.register(service.spec())
@@ -88,6 +88,7 @@ def _lifespan(
         try:
             yield state
         finally:
+            await state["ui"].stop()
             await state["recommend"].stop()
             await registry.stop()
             await database.stop()

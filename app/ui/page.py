@@ -3,18 +3,19 @@
 Each section is gathered on its own: a model that is loading, training, not trained or failed,
 or a database that is down, leaves a message in its section (the `ServiceError`'s sentence) and
 the other sections are shown as usual. The anomaly section scans the stored transactions of its
-window, which takes longer than the page's budget on a shop's data, so its result is kept for
-ANOMALY_CACHE_SECONDS per window and model version."""
+window, which takes longer than the page's budget on a shop's data, so its answer is kept per
+window and model version, and refreshed in the background (see `app.ui.cache`)."""
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from markupsafe import Markup
 
 from app.anomaly.schemas import RecentAnomalies
 from app.anomaly.service import AnomalyService
+from app.core.clock import Clock
 from app.core.database import Database
 from app.core.names import ModelName
 from app.core.registry import ModelRegistry
@@ -29,10 +30,10 @@ from app.recommend.schemas import (
 )
 from app.recommend.service import RecommendService
 from app.ui import charts
+from app.ui.cache import RefreshingCache
 
 T = TypeVar("T")
 MAX_ANOMALY_DAYS = 30  # the page offers 7 and 30 days; a link may ask for any up to this
-ANOMALY_CACHE_SECONDS = 30.0
 MOST_ANOMALOUS = 10
 SHOWN_PRODUCTS = 10
 INTERVAL_LEVEL = 80
@@ -84,6 +85,7 @@ class ForecastSection:
 class AnomalySection:
     status: ModelStatus
     recent: Outcome[RecentAnomalies]
+    computed_at: datetime | None
     chart: Markup | None
     json_url: str
 
@@ -110,22 +112,12 @@ class Page:
     health: HealthSection
 
 
-@dataclass
-class AnomalyCache:
-    """The last `recent` answer per (days, model version), kept for ANOMALY_CACHE_SECONDS."""
+AnomalyKey = tuple[int, str | None]  # (days, model version)
 
-    entries: dict[tuple[int, str | None], tuple[float, RecentAnomalies]] = field(
-        default_factory=dict
-    )
 
-    def get(self, key: tuple[int, str | None]) -> RecentAnomalies | None:
-        found = self.entries.get(key)
-        return found[1] if found and time.monotonic() - found[0] < ANOMALY_CACHE_SECONDS else None
-
-    def put(self, key: tuple[int, str | None], value: RecentAnomalies) -> None:
-        self.entries = {k: v for k, v in self.entries.items() if k[1] == key[1] and k != key} | {
-            key: (time.monotonic(), value)
-        }
+def _obsolete(new: AnomalyKey, old: AnomalyKey) -> bool:
+    """A window's new answer replaces its old one, and any answer of another model version."""
+    return new == old or new[1] != old[1]
 
 
 @dataclass(eq=False)
@@ -137,7 +129,14 @@ class UiPage:
     forecasts: ForecastService
     anomalies: AnomalyService
     recommendations: RecommendService
-    _cached: AnomalyCache = field(default_factory=AnomalyCache)
+    clock: Clock
+    _anomalies_kept: RefreshingCache[AnomalyKey, RecentAnomalies] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._anomalies_kept = RefreshingCache(self.clock, _obsolete)
+
+    async def stop(self) -> None:
+        await self._anomalies_kept.stop()
 
     async def gather(self, query: PageQuery) -> Page:
         return Page(
@@ -178,27 +177,26 @@ class UiPage:
 
     async def _anomaly(self, days: int) -> AnomalySection:
         status = self.registry.describe("anomaly")
-        key = (days, status.version)
-        cached = self._cached.get(key)
-        recent = (
-            Outcome(value=cached)
-            if cached is not None
-            else await _attempt_awaited(lambda: self.anomalies.recent(days, MOST_ANOMALOUS))
-        )
-        chart = None
-        if recent.value is not None:
-            if cached is None:
-                self._cached.put(key, recent.value)
-            chart = Markup(
-                charts.bar_chart(
-                    [(day.date, day.flagged) for day in recent.value.per_day],
-                    "flagged transactions",
-                )
+        kept = await _attempt_awaited(
+            lambda: self._anomalies_kept.get(
+                (days, status.version), lambda: self.anomalies.recent(days, MOST_ANOMALOUS)
             )
+        )
+        recent = Outcome(kept.value.value if kept.value else None, kept.error)
         return AnomalySection(
             status=status,
             recent=recent,
-            chart=chart,
+            computed_at=kept.value.computed_at if kept.value else None,
+            chart=(
+                Markup(
+                    charts.bar_chart(
+                        [(day.date, day.flagged) for day in recent.value.per_day],
+                        "flagged transactions",
+                    )
+                )
+                if recent.value is not None
+                else None
+            ),
             json_url=f"/api/v1/anomaly/recent?days={days}&limit={MOST_ANOMALOUS}",
         )
 

@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from secantus import SecantusDBServer
 
-from app.anomaly.schemas import RecentAnomalies
-from app.ui.page import ANOMALY_CACHE_SECONDS, AnomalyCache
 from tests.factories import free_port, make_settings, running
 
 SECTIONS = ("forecast", "anomalies", "recommendations", "health")
@@ -161,25 +158,6 @@ async def test_an_unknown_category_is_said_in_its_section(client: httpx.AsyncCli
     assert response.status_code == 200
     assert "Unknown category" in response.text
     assert '<figure class="chart" id="anomaly-chart"><svg' in response.text
-
-
-def test_anomalies_are_kept_briefly_per_window_and_model_version(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    clock = iter([0.0, 1.0, 2.0, 3.0, 2.0 + ANOMALY_CACHE_SECONDS])
-    monkeypatch.setattr("app.ui.page.time.monotonic", lambda: next(clock))
-    cached = AnomalyCache()
-    seven = RecentAnomalies(message="m", days=7, scored=1, flagged=0, per_day=[], most_anomalous=[])
-
-    cached.put((7, "v1"), seven)  # at 0
-
-    assert cached.get((7, "v1")) is seven  # at 1
-    assert cached.get((30, "v1")) is None
-    assert cached.get((7, "v2")) is None
-    cached.put((7, "v2"), seven)  # at 2: a new model's answers replace the old model's
-    assert (7, "v1") not in cached.entries
-    assert cached.get((7, "v2")) is seven  # at 3
-    assert cached.get((7, "v2")) is None  # past ANOMALY_CACHE_SECONDS
 
 
 async def test_untrained_models_are_said_in_each_section(
