@@ -1,7 +1,7 @@
 """Answers that are slow to compute, kept briefly and refreshed behind the page's back.
 
-The anomaly section scans the stored transactions of its window: about 0.6 s for 7 days and
-2.3 s for 30 days of the 50,000-transaction demo data, well over the page's 300 ms. An answer is
+The anomaly section scans the stored transactions of its window: about 0.7 s for 7 days and
+1.9 s for 30 days of the 50,000-transaction demo data, well over the page's 300 ms. An answer is
 served as it is for FRESH_SECONDS; until STALE_SECONDS, it is still served at once while a
 background task recomputes it (one per key); older, or never computed, it is computed while the
 visitor waits. The page says when the answer it shows was computed."""
