@@ -6,8 +6,8 @@ Writes demo data into a SecantusDB child process (kept in --workdir and reused),
 service as a child process on free ports, waits for its models, then:
 - times `GET /api/v1/anomaly/recent` for 7 and 30 days (the scan behind the anomaly section);
 - times the first `GET /ui` (nothing cached) and then --gets more (p50/p99);
-- saves a screenshot of the page (a user's recommendations and products like the first one
-  shown), with headless chromium, to docs/img/ui.png.
+- saves a screenshot of the page (14 days of forecast, a user's recommendations and products
+  like the first one shown), with headless chromium, to docs/img/ui.png.
 Results are also written to bench/results/ui.json.
 """
 
@@ -54,7 +54,7 @@ def run(size: int, workdir: Path, gets: int) -> dict[str, Any]:
     with embedded_database(workdir / f"db-{size}") as url:
         _, user = seed(url, size)
         with trained_service(url, workdir) as (base, _):
-            page = f"{base}/ui?user={user}"
+            page = f"{base}/ui?horizon=14&user={user}"
             with httpx.Client(timeout=120) as client:
                 recent = {
                     f"recent days={days}": round(

@@ -65,8 +65,8 @@ async def _attempt_awaited(call: Callable[[], Awaitable[T]]) -> Outcome[T]:
 class PageQuery:
     """The page's query parameters: every form on the page is a GET that sets some of them."""
 
+    horizon: int
     category: str | None = None
-    horizon: int = 14
     days: int = 7
     user: str | None = None
     product: str | None = None

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from app.config import APP_NAME, APP_VERSION, MAX_FORECAST_HORIZON
-from app.core.dependencies import from_state
+from app.core.dependencies import SettingsDep, from_state
 from app.ui.page import MAX_ANOMALY_DAYS, PageQuery, UiPage
 
 router = APIRouter(include_in_schema=False)
@@ -46,8 +46,9 @@ _environment.filters["number"] = _number
 async def page(
     request: Request,
     ui: PageDep,
+    settings: SettingsDep,
     category: Text = None,
-    horizon: Annotated[int, Query(ge=1, le=MAX_FORECAST_HORIZON)] = 14,
+    horizon: Annotated[int | None, Query(ge=1, le=MAX_FORECAST_HORIZON)] = None,
     days: Annotated[int, Query(ge=1, le=MAX_ANOMALY_DAYS)] = 7,
     user: Text = None,
     product: Text = None,
@@ -55,7 +56,7 @@ async def page(
     """One section per model; a section whose model cannot answer says why."""
     query = PageQuery(
         category=(category or "").strip() or None,
-        horizon=horizon,
+        horizon=horizon or settings.FORECAST_HORIZON,
         days=days,
         user=(user or "").strip() or None,
         product=(product or "").strip() or None,

@@ -38,6 +38,8 @@ def _busiest_user(documents: dict[str, list[dict[str, Any]]]) -> str:
 
 
 async def test_every_section_and_its_chart_are_shown(client: httpx.AsyncClient) -> None:
+    default = (await client.get("/api/v1/forecast/predict")).json()["forecast"]
+
     response = await client.get("/ui")
 
     assert response.status_code == 200
@@ -49,6 +51,7 @@ async def test_every_section_and_its_chart_are_shown(client: httpx.AsyncClient) 
     assert '<figure class="chart" id="anomaly-chart"><svg' in html
     assert "<script" not in html
     assert 'class="problem"' not in html
+    assert len(_table(html, "forecast-table")) == len(default)  # FORECAST_HORIZON days
 
 
 async def test_forecast_shows_the_api_forecast_and_the_backtest(client: httpx.AsyncClient) -> None:

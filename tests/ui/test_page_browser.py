@@ -143,7 +143,7 @@ def test_every_section_and_chart_without_a_console_error(served: str, page: Any)
 
 
 def test_the_numbers_are_those_the_api_answers(served: str, page: Any) -> None:
-    forecast = httpx.get(f"{served}/api/v1/forecast/predict?horizon=14").json()["forecast"]
+    forecast = httpx.get(f"{served}/api/v1/forecast/predict").json()["forecast"]
     recent = httpx.get(f"{served}/api/v1/anomaly/recent?days=7&limit=10").json()
     evaluation = httpx.get(f"{served}/api/v1/recommend/status").json()["evaluation"]
 
