@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench demo-data clean
+.PHONY: run test lint format bench screenshot demo-data clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(BENCH_STAMP)  ## figures of docs/benchmarks.md; SIZES="50000 1000000" b
 	$(PY) -m bench.service $(if $(SIZES),--sizes $(SIZES),)
 	$(PY) -m bench.anomaly --service-sizes 100000 1000000
 	$(PY) -m bench.recommend --http-size 200000
+
+screenshot: $(STAMP)  ## the page on demo data: docs/img/ui.png (and ui-phone.png), and its timings
+	$(PY) -m bench.ui
 
 demo-data: $(STAMP)  ## rewrite the demo data (drops the three collections first)
 	$(PY) -m app.dev.demo --drop

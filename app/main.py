@@ -39,6 +39,8 @@ from app.forecast.service import ForecastService
 from app.logging import configure_logging
 from app.recommend import api as recommend_api
 from app.recommend.service import RecommendService
+from app.ui import router as ui_router
+from app.ui.page import UiPage
 
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 # Fits run in a worker process, but scoring, saving and loading models run in threads of the
@@ -59,6 +61,7 @@ class AppState(TypedDict):
     forecast: ForecastService
     anomaly: AnomalyService
     recommend: RecommendService
+    ui: UiPage
 
 
 def _lifespan(
@@ -85,6 +88,9 @@ def _lifespan(
         registry = ModelRegistry(
             settings, database, _artifact_store(settings), FitRunner(), jobs, leases, clock
         )
+        forecast = ForecastService(settings, database.db, registry, clock)
+        anomaly = AnomalyService(settings, database.db, registry, clock)
+        recommend = RecommendService(settings, database.db, registry, clock)
         state = AppState(
             settings=settings,
             clock=clock,
@@ -92,9 +98,10 @@ def _lifespan(
             registry=registry,
             jobs=jobs,
             metrics=service_metrics,
-            forecast=ForecastService(settings, database.db, registry, clock),
-            anomaly=AnomalyService(settings, database.db, registry, clock),
-            recommend=RecommendService(settings, database.db, registry, clock),
+            forecast=forecast,
+            anomaly=anomaly,
+            recommend=recommend,
+            ui=UiPage(database, registry, forecast, anomaly, recommend, clock),
         )
         for service in (state["forecast"], state["anomaly"], state["recommend"]):
             registry.register(service.spec())
@@ -106,6 +113,7 @@ def _lifespan(
         try:
             yield state
         finally:
+            await state["ui"].stop()
             await state["recommend"].stop()
             await registry.stop()
             await database.stop()
@@ -220,6 +228,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,
+        ui_router.router,
     ):
         app.include_router(router, dependencies=[ReadAccess], responses=READ_RESPONSES)
     return app

@@ -2,11 +2,14 @@
 app, and the small data sets the models are tested on."""
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +49,47 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextmanager
+def served_app(mongo_url: str, database: str, directory: Path, **env: str) -> Iterator[str]:
+    """The service on a real port, as `python -m app.server` runs it (with the wall clock);
+    yields its base URL once it answers."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MONGODB_URL": mongo_url,
+        "DATABASE_NAME": database,
+        "AI_SERVICE_HOST": "127.0.0.1",
+        "AI_SERVICE_PORT": str(port),
+        "MODEL_SAVE_PATH": str(directory / "models"),
+        "MODEL_SIGNING_KEY_FILE": str(directory / "signing.key"),
+        "LOG_DIR": str(directory / "logs"),
+        "UNTRAINED_RETRY_MINUTES": "0",
+        "RETRAIN_INTERVAL_HOURS": "0",
+        "TRAIN_WAIT_SECONDS": "600",
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.server"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/v1/health/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:

@@ -13,6 +13,12 @@ _STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "tr
 class RootResponse(BaseModel):
     message: str = Field(examples=["Welcome to the Adaptive BI AI Service!"])
     version: str = Field(examples=["2.0.0"])
+    ui: str = Field(
+        default="/ui",
+        examples=["/ui"],
+        description="The analysts' page: each model's answers and whether to trust them.",
+    )
+    docs: str = Field(default="/docs", examples=["/docs"], description="This API's documentation.")
 
 
 class LivenessResponse(BaseModel):

@@ -32,8 +32,9 @@ from app.config import APP_VERSION
 from app.core.signing import SIGNATURE, is_signed_by, signature
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
-# recommender's candidates; 4: a version per training, signed metadata
-FORMAT_VERSION = 4
+# recommender's candidates; 4: a version per training, signed metadata; 5: forecasts keep their
+# recent sales
+FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
 _TEMPORARY = ".tmp"

@@ -30,11 +30,14 @@ from app.forecast.features import FEATURE_NAMES
 ForecastModelType = CandidateName
 MIN_TRAINING_DAYS = MIN_DAYS["RandomForestRegressor"]
 FALLBACK: CandidateName = "weekday_mean_28"  # served when the history is too short
+RECENT_DAYS = 8 * WEEK  # the end of the training series kept with the model, to be shown
 
 
 @dataclass
 class ForecastModel:
-    """The fitted method, the day its history ends, and its backtest."""
+    """The fitted method, the day its history ends, and its backtest; `recent` holds the last
+    RECENT_DAYS of the series it was trained on, so that actual sales can be shown beside the
+    forecast without reading the database again."""
 
     model_type: ForecastModelType  # as configured
     served: CandidateName  # what is served: the configured method, or the fallback
@@ -44,6 +47,7 @@ class ForecastModel:
     backtest: dict[str, dict[str, float]]
     note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    recent: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     _rolled: dict[pd.Timestamp, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
@@ -152,6 +156,7 @@ def train_forecaster(
         errors_by_week=tested.errors_by_week(served) if served in tested.errors else [],
         backtest=table,
         note=note,
+        recent=series.iloc[-RECENT_DAYS:].copy(),
     )
     naive = table.get("seasonal_naive", {})
     model.metrics = {

@@ -102,3 +102,26 @@ class CategoriesResponse(BaseModel):
         description="Categories with sales but no forecast, and why.",
     )
     model_version: str | None = served_version_field()
+
+
+class DaySales(BaseModel):
+    date: dt.date = Field(examples=["2026-11-24"])
+    sales: float = Field(examples=[14872.3], description="Actual sales of the UTC day.")
+
+
+class RecentSales(BaseModel):
+    """What a forecaster was trained on, at its end, and how it did in its backtest."""
+
+    category: str | None = Field(
+        examples=["Electronics"], description="The category; null for the shop's total sales."
+    )
+    sales: list[DaySales] = Field(
+        examples=[[{"date": "2026-11-24", "sales": 14872.3}]],
+        description="The last 8 weeks of the training series, up to `history_end`.",
+    )
+    backtest: dict[str, dict[str, float]] = Field(
+        examples=[{"seasonal_naive": {"mase_h7": 1.0}, "ensemble": {"mase_h7": 0.82}}],
+        description="Its backtest table: every candidate for the total, seasonal naive and the "
+        "served method for a category.",
+    )
+    served: str = Field(examples=["ensemble"], description="The method served.")

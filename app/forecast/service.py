@@ -12,9 +12,11 @@ from app.forecast.schemas import (
     BacktestMase,
     CategoriesResponse,
     CategoryForecaster,
+    DaySales,
     ForecastPoint,
     ForecastResponse,
     ForecastStatus,
+    RecentSales,
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
@@ -76,6 +78,22 @@ class ForecastService(ModelService):
             ),
             history_end=model.last_day.date(),
             category=category,
+        )
+
+    def recent_sales(self, category: str | None = None) -> RecentSales:
+        """The actual daily sales at the end of the live forecaster's training series, the
+        total's or a category's, and its backtest: read from the model, not the database."""
+        model, category = _forecaster_of(
+            cast("Forecasters", self._registry.live("forecast")), category
+        )
+        return RecentSales(
+            category=category,
+            sales=[
+                DaySales(date=day.date(), sales=round(float(value), 2))
+                for day, value in model.recent.items()
+            ],
+            backtest=model.backtest,
+            served=model.served,
         )
 
     def categories(self) -> CategoriesResponse:

@@ -1,13 +1,10 @@
 """Swagger UI renders every operation in a real browser that can reach nothing but the service
 (as on a closed network). Needs Debian's chromium; skipped, saying how to install it, without."""
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +12,9 @@ import httpx
 import pytest
 from secantus import SecantusDBServer
 
-from tests.factories import free_port
+from tests.factories import served_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ROOT = Path(__file__).resolve().parents[2]
 ONLY_LOCALHOST = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium: `apt-get install chromium` to run the browser tests"
@@ -28,40 +24,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def served(mongo_server: SecantusDBServer) -> Iterator[str]:
     """The service on a real port, as `python -m app.server` runs it."""
-    port = free_port()
-    directory = Path(tempfile.mkdtemp())
-    env = {
-        **os.environ,
-        "MONGODB_URL": mongo_server.uri,
-        "DATABASE_NAME": "docs_only",
-        "AI_SERVICE_HOST": "127.0.0.1",
-        "AI_SERVICE_PORT": str(port),
-        "MODEL_SAVE_PATH": str(directory / "models"),
-        "MODEL_SIGNING_KEY_FILE": str(directory / "signing.key"),
-        "LOG_DIR": str(directory / "logs"),
-        "UNTRAINED_RETRY_MINUTES": "0",
-        "RETRAIN_INTERVAL_HOURS": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.server"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/v1/health/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with served_app(mongo_server.uri, "docs_only", Path(tempfile.mkdtemp())) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def rendered(url: str) -> str:

@@ -9,7 +9,12 @@ from tests.factories import NOW
 async def test_root_gives_welcome_and_version(client: httpx.AsyncClient) -> None:
     body = (await client.get("/")).json()
 
-    assert body == {"message": "Welcome to the Adaptive BI AI Service!", "version": "2.0.0"}
+    assert body == {
+        "message": "Welcome to the Adaptive BI AI Service!",
+        "version": "2.0.0",
+        "ui": "/ui",
+        "docs": "/docs",
+    }
 
 
 async def test_status_shows_database_and_models(client: httpx.AsyncClient) -> None:

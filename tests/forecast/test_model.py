@@ -9,6 +9,7 @@ from app.forecast import backtest
 from app.forecast.candidates import Recursive, fit
 from app.forecast.features import FEATURE_NAMES, make_features
 from app.forecast.model import (
+    RECENT_DAYS,
     ForecastModel,
     ForecastModelType,
     train_forecaster,
@@ -135,6 +136,17 @@ def test_a_history_too_short_to_backtest_has_no_interval_and_says_so() -> None:
     assert model.note is not None
     assert model.note.endswith("Too short to backtest: the forecast has no interval yet.")
     assert (band["upper"] == band["lower"]).all()
+
+
+def test_the_model_keeps_the_last_eight_weeks_it_was_trained_on() -> None:
+    series = noisy_weekly(90, seed=3)
+    short = noisy_weekly(20, seed=3)
+
+    model = train_forecaster(series, "seasonal_naive")
+
+    pd.testing.assert_series_equal(model.recent, series.iloc[-RECENT_DAYS:])
+    assert RECENT_DAYS == 56
+    assert len(train_forecaster(short, "seasonal_naive").recent) == 20
 
 
 def test_no_sales_or_less_than_a_week_is_refused() -> None:
