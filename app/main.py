@@ -28,6 +28,7 @@ from app.core.http_metrics import RequestMetrics
 from app.core.jobs import JobLog
 from app.core.lease import Leases
 from app.core.metrics import ServiceMetrics
+from app.core.model_sync import ModelSync
 from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
 from app.core.runner import FitRunner
@@ -157,21 +158,6 @@ async def _log_request(
     return response
 
 
-# Paths answered without looking at the model store: liveness touches nothing.
-_UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/metrics"})
-
-
-async def _sync_models(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Before a request is served, a model another process saved or rolled back is served
-    here too (a `stat` per model when nothing changed): read-your-writes across workers."""
-    if request.url.path not in _UNSYNCED:
-        registry: ModelRegistry = request.state.registry
-        await registry.sync()
-    return await call_next(request)
-
-
 def _operation_id(route: APIRoute) -> str:
     """Stable operation ids for generated clients: `<tag>-<function name>`."""
     tag = route.tags[0] if route.tags else "service"
@@ -197,7 +183,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     # Added innermost first: a request meets the metrics, the log line, CORS, the cross-site
     # guard, the body limit, then the models are synced with the store, before any route.
     app.add_middleware(ModelVersionHeader)
-    app.middleware("http")(_sync_models)
+    app.add_middleware(ModelSync)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.MAX_REQUEST_BODY_BYTES,

@@ -11,11 +11,15 @@ each builds the application from the environment (`app.main:app`). They share th
 the training lease lets one of them train a model, and every one serves the version in the
 store's `current` pointer (see `ModelRegistry.sync`)."""
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from app.config import Settings, get_settings
+from app.core.metrics import MULTIPROCESS_DIRECTORY
 from app.logging import configure_logging
 
 
@@ -40,7 +44,18 @@ def serve(settings: Settings) -> None:
     from app.main import create_app
 
     workers = settings.AI_SERVICE_WORKERS
+    if workers > 1:
+        _share_metrics_between_workers()
     uvicorn.run("app.main:app" if workers > 1 else create_app(settings), **server_options(settings))
+
+
+def _share_metrics_between_workers() -> None:
+    """Workers count into files of one fresh directory, which every scrape sums (see
+    `app.core.metrics`); set before they start, since prometheus-client reads it at import."""
+    if not os.environ.get(MULTIPROCESS_DIRECTORY):
+        os.environ[MULTIPROCESS_DIRECTORY] = tempfile.mkdtemp(prefix="ai-service-metrics-")
+    for stale in Path(os.environ[MULTIPROCESS_DIRECTORY]).glob("*.db"):
+        stale.unlink()
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 app, and the small data sets the models are tested on."""
 
 import asyncio
+import dataclasses
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -18,10 +20,11 @@ import httpx
 import numpy as np
 import pandas as pd
 from asgi_lifespan import LifespanManager
+from pymongo import AsyncMongoClient
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.dev.demo.generator import DemoDataSpec
+from app.dev.demo.generator import DemoDataSpec, write_demo_data
 from app.main import create_app
 
 if TYPE_CHECKING:
@@ -68,6 +71,7 @@ def served_app(mongo_url: str, database: str, directory: Path, **env: str) -> It
         "UNTRAINED_RETRY_MINUTES": "0",
         "RETRAIN_INTERVAL_HOURS": "0",
         "TRAIN_WAIT_SECONDS": "600",
+        "TRAIN_COOLDOWN_SECONDS": "0",
         **env,
     }
     process = subprocess.Popen(
@@ -90,6 +94,30 @@ def served_app(mongo_url: str, database: str, directory: Path, **env: str) -> It
     finally:
         process.terminate()
         process.wait(30)
+
+
+@contextmanager
+def served_over_demo_data(
+    mongo_url: str, database: str, seconds: float = 240, **env: str
+) -> Iterator[str]:
+    """`served_app` over the tests' small demo data ending now (the served app runs on the
+    wall clock), written to `database`; yields once its three models are trained."""
+    asyncio.run(_write_fresh_demo_data(mongo_url, database))
+    settings = {"DATA_COLLECTION_DAYS": str(WINDOW_DAYS), **env}
+    with served_app(mongo_url, database, Path(tempfile.mkdtemp()), **settings) as base:
+        deadline = time.monotonic() + seconds
+        while not httpx.get(f"{base}/status", timeout=5).json()["models_loaded"]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the served app's models were not trained in {seconds} s")
+            time.sleep(0.5)
+        yield base
+
+
+async def _write_fresh_demo_data(url: str, database: str) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+    await client.drop_database(database)
+    await write_demo_data(client[database], dataclasses.replace(SEED_SPEC, end=datetime.now(UTC)))
+    await client.close()
 
 
 def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:

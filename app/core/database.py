@@ -18,7 +18,7 @@ from pymongo.errors import (
 )
 
 from app.config import Settings
-from app.errors import DatabaseTimeout, DatabaseUnavailable
+from app.errors import DatabaseTimeout, DatabaseUnavailable, ServiceError
 
 
 @asynccontextmanager
@@ -106,6 +106,22 @@ class Database:
                 await asyncio.wait_for(
                     self._stopping.wait(), self._settings.DB_WATCH_INTERVAL_SECONDS
                 )
+
+    async def data_fingerprint(self) -> dict[str, str] | None:
+        """What tells whether the producer's data changed: the transactions' count (from the
+        collection's metadata) and latest date (from its index). None if MongoDB does not
+        answer."""
+        s = self._settings
+        transactions = self.db[s.TRANSACTIONS_COLLECTION]
+        try:
+            async with database_errors(s.MONGODB_TIMEOUT_MS / 1000):
+                count = await transactions.estimated_document_count()
+                latest = await transactions.find_one(
+                    {}, sort=[(s.TRANSACTION_DATE_FIELD, DESCENDING)], projection={"_id": 1}
+                )
+        except ServiceError:
+            return None
+        return {"transactions": str(count), "latest": str(latest["_id"] if latest else None)}
 
     async def _ensure_indexes(self) -> None:
         """Creates the indexes the queries filter on (the service's training jobs' too); default

@@ -134,6 +134,20 @@ class JobLog:
         now = self._clock()
         return [job.as_seen(now) for job in jobs.values()]
 
+    async def last_finished(self, model: str) -> datetime | None:
+        """When the model's latest finished job ended, in any replica; None if none, or if
+        MongoDB does not answer."""
+        try:
+            async with database_errors(self._seconds):
+                document = await self._collection.find_one(
+                    {"model": model, "finished_at": {"$ne": None}},
+                    sort=[("finished_at", DESCENDING)],
+                    projection={"finished_at": 1},
+                )
+        except ServiceError:
+            return None
+        return document["finished_at"] if document else None
+
     def _keep(self, job: Job) -> None:
         self._local[job.id] = job
         self._local.move_to_end(job.id)

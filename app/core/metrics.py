@@ -6,21 +6,22 @@ counted as they happen (`RequestMetrics` middleware, the registry's training lis
 models' age, rows, state and version and the database's state are read from the registry and
 the database watcher when Prometheus scrapes, so nothing else keeps them up to date.
 
-One process only: with several worker processes, each would count its own requests and a
-scrape would reach one of them at random. prometheus-client's multiprocess mode is the fix
-(PROMETHEUS_MULTIPROC_DIR, a `MultiProcessCollector` in a fresh registry per scrape, a gauge
-mode for each gauge, `mark_process_dead` when a worker exits); the change stays in this module:
-`_instruments` and `exposition`, which are the only places that create and render metrics.
+Several worker processes (AI_SERVICE_WORKERS > 1): `app.server` points PROMETHEUS_MULTIPROC_DIR
+at a fresh directory before the workers start, so every counter and histogram is kept in a file
+per process there, and a scrape, whichever worker answers it, sums them all
+(`MultiProcessCollector`); the models' and the database's figures are read from the answering
+worker, which serves the same versions as its siblings.
 """
 
 import asyncio
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, get_args
 
 import prometheus_client
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
@@ -35,6 +36,7 @@ from app.core.registry import ModelRegistry, TrainingEnded
 prometheus_client.disable_created_metrics()
 
 PREFIX = "ai_service"
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"  # the route label of a request no route matched: bounded cardinality
 # From sub-millisecond answers (health, cached forecasts) to the 30 s a backend waits.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -115,12 +117,24 @@ class ServiceMetrics:
         if self._collector is not None:
             self.registry.unregister(self._collector)
             self._collector = None
+        if _multiprocess_directory():
+            multiprocess.mark_process_dead(os.getpid())
 
     def exposition(self, accept: str | None) -> tuple[bytes, str]:
         """The metrics in the format the scraper accepts (Prometheus text unless it asks for
-        OpenMetrics), and its content type."""
+        OpenMetrics), and its content type; with several workers, every worker's counts."""
         encoder, content_type = choose_encoder(accept or "")
-        return encoder(self.registry), content_type
+        registry = self.registry
+        if _multiprocess_directory():
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            if self._collector is not None:
+                registry.register(self._collector)
+        return encoder(registry), content_type
+
+
+def _multiprocess_directory() -> str | None:
+    return os.environ.get(MULTIPROCESS_DIRECTORY)
 
 
 class _ModelCollector:

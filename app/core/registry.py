@@ -9,7 +9,6 @@ never see a half-trained model."""
 import asyncio
 import contextlib
 import gc
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,7 +111,7 @@ class _Slot:
     # The store's `current` pointer as last seen (see `ModelRegistry.sync`).
     seen: tuple[int, int] | None = None
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    ended: float | None = None  # time.monotonic() when its last training ended, any outcome
+    ended: datetime | None = None  # when its last training here ended, whatever the outcome
     loading: bool = False
 
     @property
@@ -196,10 +195,14 @@ class ModelRegistry:
         """Whether the model is training now (a train request would join it)."""
         return self._slots[name].training
 
-    def last_training_ended(self, name: ModelName) -> float | None:
-        """When the model's last training ended, whatever its outcome (`time.monotonic()`);
-        None before any."""
-        return self._slots[name].ended
+    async def seconds_since_training(self, name: ModelName) -> float | None:
+        """Seconds since the model's last training ended, whatever its outcome, in this process
+        or any other of the deployment (their jobs); None before any."""
+        ended = [self._slots[name].ended]
+        if self._database.connected:
+            ended.append(await self._jobs.last_finished(name))
+        latest = max((moment for moment in ended if moment is not None), default=None)
+        return None if latest is None else (self._clock() - latest).total_seconds()
 
     def states(self) -> dict[ModelName, ModelState]:
         return {name: slot.state for name, slot in self._slots.items()}
@@ -436,11 +439,13 @@ class ModelRegistry:
         try:
             loop = asyncio.get_running_loop()
             started = loop.time()
+            fingerprint = await self._database.data_fingerprint()
             data = await self._read(spec)
             query_seconds = loop.time() - started
             await self._jobs.update(job, stage="fitting", timings={"query_seconds": query_seconds})
             model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
+            metadata["data_fingerprint"] = fingerprint
             await self._jobs.update(
                 job,
                 stage="saving",
@@ -458,7 +463,7 @@ class ModelRegistry:
             logger.exception("Training the {} model failed", spec.name)
             raise ServiceError(f"Training the {spec.name} model failed: {exc}") from exc
         finally:
-            slot.ended = time.monotonic()
+            slot.ended = self._clock()
         slot.install(model, metadata)
         logger.info(
             "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",
@@ -571,13 +576,19 @@ class ModelRegistry:
         task.add_done_callback(self._tasks.discard)
 
     async def _retrain_periodically(self) -> None:
-        """Retrains every model each RETRAIN_INTERVAL_HOURS, until cancelled at shutdown."""
+        """Retrains every model each RETRAIN_INTERVAL_HOURS, until cancelled at shutdown: not one
+        a sibling trained less than half an interval ago, nor one whose data did not change
+        (same transaction count and latest transaction as when it was trained)."""
         interval = self._settings.RETRAIN_INTERVAL_HOURS * 3600
         while True:
             await asyncio.sleep(interval)
             logger.info("Periodic retraining of every model")
+            fingerprint = await self._database.data_fingerprint()
             for name, slot in self._slots.items():
                 await self._sync(slot)
+                if fingerprint and fingerprint == (slot.metadata or {}).get("data_fingerprint"):
+                    logger.info("No new transactions since the {} model was trained", name)
+                    continue
                 trained_at = slot.trained_at
                 if trained_at and (self._clock() - trained_at).total_seconds() < interval / 2:
                     logger.info(

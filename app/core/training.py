@@ -4,7 +4,6 @@ moment ago is not trained again until TRAIN_COOLDOWN_SECONDS have passed."""
 
 import asyncio
 import math
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -65,25 +64,25 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def check_cooldown(registry: ModelRegistry, name: ModelName, cooldown: float) -> None:
+async def check_cooldown(registry: ModelRegistry, name: ModelName, cooldown: float) -> None:
     """A request for a model that is training joins it; otherwise one that comes less than
-    `cooldown` seconds after the model's last training ended is refused."""
-    ended = registry.last_training_ended(name)
-    if cooldown <= 0 or ended is None or registry.training(name):
+    `cooldown` seconds after the model's last training ended, in any process of the
+    deployment, is refused."""
+    if cooldown <= 0 or registry.training(name):
         return
-    since = time.monotonic() - ended
-    if since < cooldown:
+    since = await registry.seconds_since_training(name)
+    if since is not None and since < cooldown:
         wait = math.ceil(cooldown - since)
         raise TooSoon(
-            f"The {name} model finished training {since:.0f} s ago; it can be trained again in "
-            f"{wait} s (TRAIN_COOLDOWN_SECONDS = {cooldown:g}).",
+            f"The {name} model finished training {max(since, 0):.0f} s ago; it can be trained "
+            f"again in {wait} s (TRAIN_COOLDOWN_SECONDS = {cooldown:g}).",
             retry_after=wait,
         )
 
 
 def _endpoint(name: ModelName) -> Callable[..., Awaitable[Any]]:
     async def train(registry: RegistryDep, settings: SettingsDep) -> TrainResponse | JSONResponse:
-        check_cooldown(registry, name, settings.TRAIN_COOLDOWN_SECONDS)
+        await check_cooldown(registry, name, settings.TRAIN_COOLDOWN_SECONDS)
         job, task = await registry.submit(name, "request")
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=settings.TRAIN_WAIT_SECONDS)

@@ -261,18 +261,30 @@ async def test_models_are_trained_once_data_arrives(
 
 
 @pytest.mark.usefixtures("seeded_db")
-async def test_periodic_retraining_replaces_models(
+async def test_periodic_retraining_replaces_models_once_data_changed(
     mongo_server: SecantusDBServer, tmp_path: Path
 ) -> None:
-    settings = make_settings(mongo_server.uri, tmp_path, RETRAIN_INTERVAL_HOURS=1 / 3600)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_server.uri, tz_aware=True)
+    await mongo.drop_database("periodic")
+    await write_demo_data(mongo["periodic"], SEED_SPEC)
+    settings = make_settings(
+        mongo_server.uri, tmp_path, DATABASE_NAME="periodic", RETRAIN_INTERVAL_HOURS=1 / 3600
+    )
     async with running(settings) as client:
         await wait_trained(client)
         first = (await _model_status(client, "anomaly"))["last_retrain_time"]
+        await asyncio.sleep(4)  # four intervals, without new data
+        unchanged = (await _model_status(client, "anomaly"))["last_retrain_time"]
+        sale = await mongo["periodic"].transactions.find_one({}, projection={"_id": 0})
+        await mongo["periodic"].transactions.insert_one(sale or {})
 
         async def retrained() -> bool:
             return (await _model_status(client, "anomaly"))["last_retrain_time"] != first
 
         await wait_until(retrained, what="a periodic retraining")
+    await mongo.close()
+
+    assert unchanged == first
 
 
 def _stopped(pid: int) -> bool:

@@ -4,22 +4,16 @@ console error, every section and chart shown, the numbers the JSON API answers, 
 box, and no sideways scrolling at phone width. Skipped, saying how to install chromium,
 without it."""
 
-import asyncio
-import dataclasses
 import shutil
-import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import MongoClient
 from secantus import SecantusDBServer
 
-from app.dev.demo.generator import write_demo_data
-from tests.factories import SEED_SPEC, WINDOW_DAYS, served_app
+from tests.factories import served_over_demo_data
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INSTALL = "`apt-get install chromium` (and `pip install -r requirements-dev.txt`)"
@@ -32,14 +26,6 @@ PHONE_WIDTH = 390
 
 if CHROMIUM is not None:
     playwright_api = pytest.importorskip("playwright.sync_api", reason=f"no Playwright: {INSTALL}")
-
-
-async def _write_demo_data(url: str) -> None:
-    """The tests' small demo data, ending now: the served app runs on the wall clock."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
-    await client.drop_database(DATABASE)
-    await write_demo_data(client[DATABASE], dataclasses.replace(SEED_SPEC, end=datetime.now(UTC)))
-    await client.close()
 
 
 def _busiest_user(url: str) -> str:
@@ -64,25 +50,8 @@ def _busiest_user(url: str) -> str:
 @pytest.fixture(scope="module")
 def served(mongo_server: SecantusDBServer) -> Iterator[str]:
     """The service over demo data of its own, once its three models are trained."""
-    asyncio.run(_write_demo_data(mongo_server.uri))
-    directory = Path(tempfile.mkdtemp())
-    with served_app(
-        mongo_server.uri, DATABASE, directory, DATA_COLLECTION_DAYS=str(WINDOW_DAYS)
-    ) as base:
-        _wait_trained(base)
+    with served_over_demo_data(mongo_server.uri, DATABASE) as base:
         yield base
-
-
-def _wait_trained(base: str) -> None:
-    async def poll() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-            for _ in range(TRAINED_SECONDS * 2):
-                if (await client.get("/status")).json()["models_loaded"]:
-                    return
-                await asyncio.sleep(0.5)
-        raise AssertionError(f"the served app's models were not trained in {TRAINED_SECONDS} s")
-
-    asyncio.run(poll())
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,21 @@
+"""Read-your-writes across processes: before a request is served, a model version another
+process saved or rolled back is served here too (see `ModelRegistry.sync`: a `stat` per model
+when nothing changed). Pure ASGI, so that it adds no task and leaves the body stream alone."""
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.registry import ModelRegistry
+
+# Answered without looking at the model store: liveness touches nothing, metrics read counts.
+UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/metrics"})
+
+
+class ModelSync:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in UNSYNCED:
+            registry: ModelRegistry = scope["state"]["registry"]
+            await registry.sync()
+        await self.app(scope, receive, send)
