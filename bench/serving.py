@@ -150,12 +150,15 @@ def train(base: str, name: str, process: psutil.Process) -> dict[str, Any]:
 
 
 @contextmanager
-def trained_service(url: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The service as a child process over the database at `url`, on a free port, once its
-    models are trained; yields its base URL and process, and stops it with Ctrl-C's signal."""
+def trained_service(
+    url: str, workdir: Path, **settings: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The service as a child process over the database at `url`, on a free port, with
+    `settings` in its environment, once its models are trained; yields its base URL and
+    process, and stops it with Ctrl-C's signal."""
     base = f"http://127.0.0.1:{(port := free_port())}"
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-        service = start_service(url, port, Path(scratch))
+        service = start_service(url, port, Path(scratch), **settings)
         try:
             time_to_first_health(base, time.perf_counter())
             wait_trained(base)

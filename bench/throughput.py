@@ -13,7 +13,6 @@ import argparse
 import json
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 
 from bench.demo_db import embedded_database, seed
-from bench.serving import ROOT, free_port, save_results, start_service, wait_trained
+from bench.serving import ROOT, save_results, trained_service
 
 WORKDIR = ROOT / "bench" / ".data"
 CONNECTIONS, HEALTH_CONNECTIONS = 32, 4
@@ -87,23 +86,16 @@ def _measure(base: str, path: str, script: Path | None, seconds: int) -> dict[st
     }
 
 
-def run_workers(url: str, workers: int, seconds: int, scratch: Path) -> dict[str, Any]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    service = start_service(
-        url, port, scratch, AI_SERVICE_WORKERS=str(workers), TRAIN_COOLDOWN_SECONDS="0"
-    )
-    try:
-        wait_trained(base)
+def run_workers(url: str, workers: int, seconds: int) -> dict[str, Any]:
+    settings = {"AI_SERVICE_WORKERS": str(workers), "TRAIN_COOLDOWN_SECONDS": "0"}
+    with trained_service(url, WORKDIR, **settings) as (base, _):
         httpx.get(f"{base}/api/v1/forecast/predict", timeout=60).raise_for_status()
-        detect = _post_script(scratch, {"data_points": _points(50)})
-        return {
-            "forecast_predict": _measure(base, "/api/v1/forecast/predict", None, seconds),
-            "anomaly_detect_50": _measure(base, "/api/v1/anomaly/detect", detect, seconds),
-        }
-    finally:
-        service.send_signal(signal.SIGINT)
-        service.wait(120)
+        with tempfile.TemporaryDirectory(dir=WORKDIR) as scratch:
+            detect = _post_script(Path(scratch), {"data_points": _points(50)})
+            return {
+                "forecast_predict": _measure(base, "/api/v1/forecast/predict", None, seconds),
+                "anomaly_detect_50": _measure(base, "/api/v1/anomaly/detect", detect, seconds),
+            }
 
 
 def main() -> None:
@@ -118,10 +110,7 @@ def main() -> None:
     with embedded_database(WORKDIR / f"db-{args.size}") as url:
         seed(url, args.size)
         for workers in args.workers:
-            with tempfile.TemporaryDirectory(dir=WORKDIR) as scratch:
-                results[f"workers_{workers}"] = run_workers(
-                    url, workers, args.seconds, Path(scratch)
-                )
+            results[f"workers_{workers}"] = run_workers(url, workers, args.seconds)
             print(f"workers={workers}:", json.dumps(results[f"workers_{workers}"], indent=2))
     print("saved to", save_results("throughput", results))
 
