@@ -18,9 +18,7 @@ it, and writes bench/results/fuzz.json. Exits 1 when something failed.
 
 import argparse
 import asyncio
-import signal
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -35,14 +33,7 @@ from schemathesis.engine.events import EngineFinished, FatalError, NonFatalError
 
 from app.dev.fuzzing import SEED, KnownValues, fuzz_config
 from bench.demo_db import DATABASE, embedded_database, seed
-from bench.serving import (
-    ROOT,
-    free_port,
-    save_results,
-    start_service,
-    time_to_first_health,
-    wait_trained,
-)
+from bench.serving import ROOT, save_results, trained_service
 
 
 async def _known_values(url: str) -> KnownValues:
@@ -113,17 +104,8 @@ def demo_service(size: int, workdir: Path) -> Iterator[tuple[str, KnownValues]]:
     with embedded_database(workdir / f"db-{size}") as url:
         seed(url, size)
         known = asyncio.run(_known_values(url))
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-            service = start_service(url, port, Path(scratch))
-            try:
-                time_to_first_health(base, time.perf_counter())
-                wait_trained(base)
-                yield base, known
-            finally:
-                service.send_signal(signal.SIGINT)
-                service.wait(120)
+        with trained_service(url, workdir) as (base, _):
+            yield base, known
 
 
 def _print(result: dict[str, Any]) -> None:

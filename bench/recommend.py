@@ -32,13 +32,10 @@ import argparse
 import asyncio
 import multiprocessing
 import resource
-import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,13 +54,10 @@ from app.recommend.model import (
 )
 from bench.serving import (
     ROOT,
-    free_port,
     percentiles,
     save_results,
-    start_service,
-    time_to_first_health,
     train,
-    wait_trained,
+    trained_service,
 )
 
 WINDOW_DAYS = 90
@@ -287,30 +281,19 @@ def http_latency(size: int, clients: int = 32, seconds: float = 20.0) -> dict[st
         mongo: MongoClient[dict[str, Any]]
         with MongoClient(url) as mongo:
             users = [str(u) for u in mongo[DATABASE].transactions.distinct("userId")][:5_000]
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-            service = start_service(url, port, Path(scratch))
-            try:
-                time_to_first_health(base, time.perf_counter())
-                wait_trained(base)
-                alone = train(base, "recommend", psutil.Process(service.pid))
-                print("training with one health client:", alone)
-                deadline = time.monotonic() + seconds
-                idle = asyncio.run(
-                    _clients(base, users, clients, lambda: time.monotonic() > deadline)
-                )
-                training = threading.Thread(
-                    target=httpx.post,
-                    args=(f"{base}/api/v1/recommend/train",),
-                    kwargs={"timeout": 1800},
-                )
-                training.start()
-                busy = asyncio.run(_clients(base, users, clients, lambda: not training.is_alive()))
-                training.join()
-            finally:
-                service.send_signal(signal.SIGINT)
-                service.wait(120)
+        with trained_service(url, workdir) as (base, service):
+            alone = train(base, "recommend", psutil.Process(service.pid))
+            print("training with one health client:", alone)
+            deadline = time.monotonic() + seconds
+            idle = asyncio.run(_clients(base, users, clients, lambda: time.monotonic() > deadline))
+            training = threading.Thread(
+                target=httpx.post,
+                args=(f"{base}/api/v1/recommend/train",),
+                kwargs={"timeout": 1800},
+            )
+            training.start()
+            busy = asyncio.run(_clients(base, users, clients, lambda: not training.is_alive()))
+            training.join()
     result = {
         "transactions": size,
         "training_one_health_client": alone,

@@ -3,14 +3,16 @@ while it works."""
 
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,22 @@ def start_service(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]
     return subprocess.Popen(
         [sys.executable, "-m", "app.server"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
+
+
+@contextmanager
+def trained_service(url: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The service as a child process over the database at `url`, on a free port, once its
+    models are trained: yields its base URL and process, then stops it."""
+    base = f"http://127.0.0.1:{(port := free_port())}"
+    with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+        service = start_service(url, port, Path(scratch))
+        try:
+            time_to_first_health(base, time.perf_counter())
+            wait_trained(base)
+            yield base, service
+        finally:
+            service.send_signal(signal.SIGINT)
+            service.wait(120)
 
 
 def time_to_first_health(base: str, started: float) -> float:
