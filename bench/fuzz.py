@@ -55,44 +55,56 @@ async def _known_values(url: str) -> KnownValues:
     return known
 
 
+class _Tally:
+    """Answers by operation and status, and each distinct failure once, with its curl."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        self.failures: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(self, event: ScenarioFinished) -> None:
+        label = event.label or "?"
+        for interaction in event.recorder.interactions.values():
+            if interaction.response is not None:
+                self.statuses[label][interaction.response.status_code] += 1
+        for check in (check for checks in event.recorder.checks.values() for check in checks):
+            if check.status is not Status.FAILURE or check.failure_info is None:
+                continue
+            failure = check.failure_info.failure
+            key = (label, failure.code, failure.message.splitlines()[0])
+            self.failures.setdefault(
+                key,
+                {
+                    "operation": label,
+                    "code": failure.code,
+                    "title": failure.title,
+                    "message": failure.message,
+                    "reproduce": check.failure_info.code_sample,
+                },
+            )
+
+
 def fuzz(base: str, examples: int, seed: int, known: KnownValues) -> dict[str, Any]:
     """Runs the engine against the service at `base`; returns counts and distinct failures."""
     config = fuzz_config(examples, seed, known, base_url=base, request_timeout=600)
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json", config=config)
-    statuses: dict[str, Counter[int]] = defaultdict(Counter)
-    failures: dict[tuple[str, str, str], dict[str, Any]] = {}
-    errors: list[str] = []
+    tally, errors = _Tally(), []
     started = time.perf_counter()
     for event in from_schema(schema).execute():
-        if isinstance(event, ScenarioFinished) and event.label:
-            for interaction in event.recorder.interactions.values():
-                if interaction.response is not None:
-                    statuses[event.label][interaction.response.status_code] += 1
-            for checks in event.recorder.checks.values():
-                for check in checks:
-                    if check.status is Status.FAILURE and check.failure_info is not None:
-                        failure = check.failure_info.failure
-                        key = (event.label, failure.code, failure.message.splitlines()[0])
-                        failures.setdefault(
-                            key,
-                            {
-                                "operation": event.label,
-                                "code": failure.code,
-                                "title": failure.title,
-                                "message": failure.message,
-                                "reproduce": check.failure_info.code_sample,
-                            },
-                        )
-        elif isinstance(event, NonFatalError | FatalError):
-            errors.append(str(getattr(event, "value", getattr(event, "exception", event))))
+        if isinstance(event, ScenarioFinished):
+            tally.add(event)
+        elif isinstance(event, NonFatalError):
+            errors.append(f"{event.label}: {event.value!r}")
+        elif isinstance(event, FatalError):
+            errors.append(repr(event.exception))
         elif isinstance(event, EngineFinished):
             break
     return {
         "seed": seed,
         "max_examples": examples,
         "seconds": round(time.perf_counter() - started, 1),
-        "requests": {label: dict(sorted(counts.items())) for label, counts in statuses.items()},
-        "failures": list(failures.values()),
+        "requests": {label: dict(sorted(c.items())) for label, c in tally.statuses.items()},
+        "failures": list(tally.failures.values()),
         "errors": errors,
     }
 

@@ -1,11 +1,16 @@
 """Schema fuzzing: schemathesis writes requests, valid and invalid, for every operation of the
 OpenAPI schema the service serves, and checks each answer: never a 5xx, and its status code,
-content type, headers and body as the schema documents them.
+content type, headers and body as the schema documents them (app/dev/fuzzing.py).
 
-The reads go to the session's app trained on the seeded data (`client`); the three trainings to
-an app of their own, once each, so that the shared models stay as the other tests expect them.
-Generation is derandomized (a fixed seed, no example database): CI sends the same requests at
-every run. `python -m bench.fuzz` runs many more against a live server."""
+The reads go to the session's app trained on the seeded data (`client`), then to an app without
+models; the three trainings to apps of their own, once each, so that the shared models stay as
+the other tests expect them. Generation is derandomized: CI sends the same requests at every
+run. `python -m bench.fuzz` runs many more against a live server.
+
+Schemathesis's pytest plugin runs its Hypothesis tests synchronously, so each request is run to
+its end on the event loop the apps live on, idle meanwhile. The schema is built at import, as
+the plugin needs it to collect the tests (its fixture-based loader fails on pytest 9.2);
+`test_the_fuzzed_schema_is_the_served_one` checks it is the one served."""
 
 import asyncio
 from collections.abc import AsyncIterator
