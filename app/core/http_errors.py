@@ -16,7 +16,9 @@ SENTENCES_SHOWN = 5
 ERRORS_LISTED = 20
 _PART_CHARS = 40  # a key of the client's, as shown in a location
 _MSG_CHARS = 200
-UNPARSABLE_BODY = "There was an error parsing the body"  # Starlette's and FastAPI's words
+# FastAPI's answer (400) to a body that fails to parse other than as invalid JSON: bytes that are
+# not UTF-8 (UnicodeDecodeError), or JSON nested deeper than Python's recursion limit.
+UNPARSABLE_BODY = "There was an error parsing the body"
 SEND_JSON = "send a JSON object, encoded as UTF-8, with the header `Content-Type: application/json`"
 
 
@@ -88,13 +90,29 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unparsable_body(cause: BaseException | None) -> JSONResponse:
+    """A 422, as for invalid JSON, whose detail says why the body could not be read."""
+    detail = {
+        UnicodeDecodeError: f"The request body is not UTF-8 text, so it cannot be read as JSON; "
+        f"{SEND_JSON}.",
+        RecursionError: "The request body is JSON nested too deeply to be read; send the shape "
+        "documented at /docs.",
+    }.get(
+        type(cause),
+        f"The request body could not be read as JSON ({type(cause).__name__}); send the shape "
+        "documented at /docs.",
+    )
+    error = {"loc": ["body"], "msg": detail, "type": "json_invalid"}
+    return JSONResponse(status_code=422, content={"detail": detail, "errors": [error]})
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and detail == UNPARSABLE_BODY:
+        return _unparsable_body(exc.__cause__)
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such endpoint; the API is listed at /docs."
-    if exc.status_code == 400 and detail == UNPARSABLE_BODY:
-        detail = f"The request body could not be read as JSON text; {SEND_JSON}."
     return JSONResponse(
         status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
     )

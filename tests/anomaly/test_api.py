@@ -123,6 +123,26 @@ async def test_malformed_json_is_a_readable_422(client: httpx.AsyncClient) -> No
     assert response.json()["detail"].startswith("The request body is not valid JSON")
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"data_points": "\xff"}', "The request body is not UTF-8 text"),
+        (b"[" * 100_000, "The request body is JSON nested too deeply to be read"),
+    ],
+)
+async def test_a_body_that_cannot_be_read_is_a_readable_422(
+    client: httpx.AsyncClient, body: bytes, detail: str
+) -> None:
+    """FastAPI answers these with a 400 saying 'There was an error parsing the body' (found by
+    schema fuzzing): undocumented, and nothing a person can act on."""
+    response = await client.post(
+        "/api/v1/anomaly/detect", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(detail)
+
+
 async def test_status_reports_features_threshold_and_severity_cut_offs(
     client: httpx.AsyncClient,
 ) -> None:

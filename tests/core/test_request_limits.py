@@ -79,10 +79,10 @@ async def test_a_body_that_is_not_utf8_says_what_to_send(tmp_path: Path) -> None
             DETECT, content=b'{"data_points": ["\xff"]}', headers=JSON_HEADERS
         )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["detail"] == (
-        "The request body could not be read as JSON text; send a JSON object, encoded as UTF-8, "
-        "with the header `Content-Type: application/json`."
+        "The request body is not UTF-8 text, so it cannot be read as JSON; send a JSON object, "
+        "encoded as UTF-8, with the header `Content-Type: application/json`."
     )
 
 
