@@ -1,14 +1,11 @@
 """The composition root: builds the shared core, registers each capability, wires the routers."""
 
-import re
 import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypedDict
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from loguru import logger
@@ -31,6 +28,7 @@ from app.core.metrics import ServiceMetrics
 from app.core.model_sync import ModelSync
 from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
+from app.core.request_log import RequestLog
 from app.core.runner import FitRunner
 from app.core.served_version import ModelVersionHeader
 from app.core.signing import signing_key
@@ -43,7 +41,6 @@ from app.recommend.service import RecommendService
 from app.ui import router as ui_router
 from app.ui.page import UiPage
 
-_REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 # Fits run in a worker process, but scoring, saving and loading models run in threads of the
 # server; the event loop's thread waits at most this long for the GIL (Python's default is
 # 5 ms), which keeps health and predictions fast meanwhile.
@@ -133,31 +130,6 @@ def _artifact_store(settings: Settings) -> ArtifactStore:
     )
 
 
-async def _log_request(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One line per request: method, path, status, duration, and the request id, which is taken
-    from `X-Request-ID` when the caller sends a sane one and returned in that header."""
-    given = request.headers.get("X-Request-ID", "")
-    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-    finally:
-        logger.info(
-            "{} {} {} {:.1f}ms request_id={}",
-            request.method,
-            request.url.path,
-            status,
-            (time.perf_counter() - started) * 1000,
-            request_id,
-        )
-    response.headers["X-Request-ID"] = request_id
-    return response
-
-
 def _operation_id(route: APIRoute) -> str:
     """Stable operation ids for generated clients: `<tag>-<function name>`."""
     tag = route.tags[0] if route.tags else "service"
@@ -197,7 +169,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.middleware("http")(_log_request)
+    app.add_middleware(RequestLog)
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all
     install_error_handlers(app)
     install_offline_docs(app)

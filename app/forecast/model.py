@@ -58,6 +58,11 @@ class ForecastModel:
     def feature_names(self) -> list[str]:
         return list(FEATURE_NAMES) if isinstance(self.fitted, Recursive | Median) else []
 
+    def computed(self, first_day: pd.Timestamp) -> bool:
+        """Whether the forecast from `first_day` is already computed: then asking for it costs
+        microseconds, and a caller need not hand it to a thread."""
+        return first_day in self._rolled
+
     def forecast(self, first_day: pd.Timestamp, horizon: int, level: int = 80) -> pd.DataFrame:
         """Sales of `horizon` (1..MAX_HORIZON) days from `first_day`, with the `level` % band
         (`lower`, `upper`). Days between the end of history and `first_day` are forecast too,

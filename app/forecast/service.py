@@ -53,7 +53,10 @@ class ForecastService(ModelService):
         model, category = _forecaster_of(cast("Forecasters", forecasters), category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
-        predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
+        if model.computed(first_day):
+            predicted = model.forecast(first_day, days, level)
+        else:
+            predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
         sales = f"{category} sales" if category else "Sales"
         message = (
             f"{sales} forecast for the next {days} days, from {first_day.date()}, based on sales "
@@ -64,11 +67,17 @@ class ForecastService(ModelService):
             forecast=[
                 ForecastPoint(
                     date=day.date(),
-                    predicted_sales=round(float(row.predicted), 2),
-                    lower=round(float(row.lower), 2),
-                    upper=round(float(row.upper), 2),
+                    predicted_sales=round(point, 2),
+                    lower=round(lower, 2),
+                    upper=round(upper, 2),
                 )
-                for day, row in predicted.iterrows()
+                for day, point, lower, upper in zip(
+                    predicted.index,
+                    predicted["predicted"].tolist(),
+                    predicted["lower"].tolist(),
+                    predicted["upper"].tolist(),
+                    strict=True,
+                )
             ],
             level=level,
             model_type=model.served,
