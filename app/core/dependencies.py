@@ -1,6 +1,6 @@
 """Typed access to the shared resources the lifespan builds (see `app.main.AppState`)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -14,10 +14,12 @@ from app.core.registry import ModelRegistry
 T = TypeVar("T")
 
 
-def from_state(key: str, _: type[T]) -> Callable[[Request], T]:
-    """A dependency that reads `key` of the lifespan state, typed as the given class."""
+def from_state(key: str, _: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency that reads `key` of the lifespan state, typed as the given class. Async, as
+    every dependency here: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    hop per request that, under load, cost the cached forecast several times health's latency."""
 
-    def read(request: Request) -> T:
+    async def read(request: Request) -> T:
         value: T = getattr(request.state, key)
         return value
 
@@ -25,7 +27,7 @@ def from_state(key: str, _: type[T]) -> Callable[[Request], T]:
     return read
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.state.clock
     return clock
 
