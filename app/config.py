@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
 MAX_FORECAST_HORIZON = 30
+MIN_KEY_LENGTH = 32  # characters of MODEL_SIGNING_KEY
 POPULAR_DAYS = 28  # popular products: most distinct buyers over this many days
 # The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
 ForecastMethod = Literal[
@@ -36,10 +37,11 @@ class Settings(BaseSettings):
     AI_SERVICE_HOST: str = "0.0.0.0"
     AI_SERVICE_PORT: int = Field(8000, ge=1, le=65535)
     AI_SERVICE_WORKERS: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=lambda: min(len(os.sched_getaffinity(0)), 8),
         ge=1,
         le=64,
-        description="Server processes sharing the port (default: the number of cores).",
+        description="Server processes sharing the port (default: the cores this process may "
+        "use, at most 8; in a container with a CPU quota, set it).",
     )
     AI_SERVICE_DEBUG: bool = False
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
@@ -244,6 +246,15 @@ class Settings(BaseSettings):
                 "out are taken from the window"
             )
         return self
+
+    @field_validator("MODEL_SIGNING_KEY")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_KEY_LENGTH} characters (e.g. openssl rand -hex 32)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _key_apart_from_models(self) -> "Settings":

@@ -110,3 +110,10 @@ def test_invalid_access_settings_are_refused(
         load_settings()
 
     assert message in str(error.value)
+
+
+def test_a_short_signing_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_SIGNING_KEY", "too-short")
+
+    with pytest.raises(SettingsError, match=r"MODEL_SIGNING_KEY: .*at least 32 characters"):
+        load_settings()

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from loguru import logger
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from app.core.clock import Clock
 from app.core.database import database_errors
@@ -162,6 +163,6 @@ class JobLog:
                     old = job.created_at - timedelta(days=_KEPT_DAYS)
                     await self._collection.delete_many({"created_at": {"$lt": old}})
                 else:
-                    await self._collection.replace_one({"_id": job.id}, job.document())
-        except ServiceError as exc:
-            logger.warning("Could not {} training job {} in MongoDB: {}", what, job.id, exc.detail)
+                    await self._collection.replace_one({"_id": job.id}, job.document(), upsert=True)
+        except (ServiceError, PyMongoError) as exc:
+            logger.warning("Could not {} training job {} in MongoDB: {}", what, job.id, exc)

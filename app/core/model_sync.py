@@ -6,8 +6,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.registry import ModelRegistry
 
-# Answered without looking at the model store: liveness touches nothing, metrics read counts.
-UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/metrics"})
+# Answered without looking at the model store: probes and metrics report this process as it is.
+UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/api/v1/health/ready", "/metrics"})
 
 
 class ModelSync:

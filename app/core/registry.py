@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from loguru import logger
+from pymongo.errors import PyMongoError
 
 from app.config import Settings
 from app.core.clock import Clock
@@ -28,6 +29,7 @@ from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, new_v
 from app.errors import (
     Conflict,
     DatabaseTimeout,
+    DatabaseUnavailable,
     ModelLoading,
     ModelNotTrained,
     NotFound,
@@ -78,6 +80,10 @@ class TrainingEnded:
 
 Training = asyncio.Task[dict[str, Any]]
 _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
+# How long a request waits for a version another process saved to be loaded here: long enough
+# for a model's load (read-your-writes), short enough that a stalled database (the recommender
+# reads its catalogue before it serves) does not hold requests.
+SYNC_WAIT_SECONDS = 5.0
 _STOPPED = "The service stopped during the training; the model in service is unchanged."
 
 
@@ -97,6 +103,12 @@ def _retrieve(task: Training) -> None:
         task.exception()
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background task that failed says so in the log, rather than ending unseen."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.opt(exception=task.exception()).error("Background task {} failed", task.get_name())
+
+
 @dataclass
 class _Slot:
     """One model's place in the registry: the live model, its metadata, its training task."""
@@ -110,7 +122,7 @@ class _Slot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     # The store's `current` pointer as last seen (see `ModelRegistry.sync`).
     seen: tuple[int, int] | None = None
-    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    sync_task: asyncio.Task[None] | None = field(default=None, repr=False)
     ended: datetime | None = None  # when its last training here ended, whatever the outcome
     loading: bool = False
 
@@ -271,18 +283,26 @@ class ModelRegistry:
                 await self._sync(slot)
 
     async def _sync(self, slot: _Slot) -> None:
+        """Loads the store's current version if it changed; a request waits for that at most
+        SYNC_WAIT_SECONDS (the load goes on, and the version served until then answers)."""
         name = slot.spec.name
         if slot.training or self._store.pointer_stamp(name) == slot.seen:
             return
-        async with slot.sync_lock:
-            stamp = self._store.pointer_stamp(name)
-            current = self._store.current(name)
-            if stamp == slot.seen or current is None or slot.training:
-                return
-            if current != (slot.metadata or {}).get("version"):
-                logger.info("The {} model changed in the store: serving version {}", name, current)
-                await self._load(slot)
-            slot.seen = stamp
+        if slot.sync_task is None or slot.sync_task.done():
+            slot.sync_task = asyncio.create_task(self._sync_now(slot), name=f"sync-{name}")
+            slot.sync_task.add_done_callback(_log_failure)
+        await asyncio.wait({slot.sync_task}, timeout=SYNC_WAIT_SECONDS)
+
+    async def _sync_now(self, slot: _Slot) -> None:
+        name = slot.spec.name
+        stamp = self._store.pointer_stamp(name)
+        current = self._store.current(name)
+        if stamp == slot.seen or current is None or slot.training:
+            return
+        if current != (slot.metadata or {}).get("version"):
+            logger.info("The {} model changed in the store: serving version {}", name, current)
+            await self._load(slot)
+        slot.seen = stamp
 
     async def _sync_periodically(self) -> None:
         """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
@@ -347,7 +367,10 @@ class ModelRegistry:
         except ArtifactInvalid as exc:
             raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
         await self._prepare(slot.spec, model, metadata)
-        await asyncio.to_thread(self._store.set_current, name, version)
+        try:
+            await asyncio.to_thread(self._store.set_current, name, version)
+        except VersionUnknown:
+            raise NotFound(f"The {name} model's version {version} was pruned meanwhile.") from None
         slot.install(model, metadata)
         logger.warning("Rolled the {} model back to version {}", name, version)
         return metadata
@@ -391,14 +414,17 @@ class ModelRegistry:
         raise TrainingElsewhere(name, "another replica")
 
     async def _take_lease(self, name: ModelName, job_id: str) -> str | None:
-        """The job holding the model's training lease, or None when it is ours. Without MongoDB
-        there is no lease to take, and no training data either: the training goes on and fails
-        at its read, as it would alone."""
+        """The job holding the model's training lease, or None when it is ours. With MongoDB
+        unreachable there is no lease to take, and no training data either: the training goes
+        on and fails at its read, as it would alone. MongoDB up but failing or too slow to
+        answer is a 503: training then could make two trainers."""
         try:
             return await self._leases.take(name, job_id)
-        except ServiceError as exc:
+        except DatabaseUnavailable as exc:
             logger.warning("No training lease for the {} model: {}", name, exc.detail)
             return None
+        except PyMongoError as exc:
+            raise DatabaseUnavailable(exc) from exc
 
     async def train(self, name: ModelName, trigger: Trigger = "request") -> TrainResponse:
         """Trains one model now and waits for it, or joins the training under way."""
@@ -408,30 +434,43 @@ class ModelRegistry:
         return TrainResponse.from_metadata(name, await asyncio.shield(task))
 
     async def _run(self, slot: _Slot, job: Job) -> dict[str, Any]:
-        """The training as a job: renewed while it runs, finished with its result or error."""
+        """The training as a job: renewed while it runs, finished with its result or error,
+        then its lease released (after `finish`, so that a sibling's cooldown sees it)."""
         heartbeat = asyncio.create_task(self._renew(job), name=f"job-{job.id}")
         try:
-            metadata = await self._train(slot, job)
-        except BaseException as exc:
-            error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 3)
-            raise
+            try:
+                metadata = await self._train(slot, job)
+            except BaseException as exc:
+                error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 2)
+                raise
+            finally:
+                heartbeat.cancel()
+            result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
+            await self._jobs.finish(job, result, None)
+            return metadata
         finally:
-            heartbeat.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self._leases.release(slot.spec.name), STOP_SECONDS / 3)
-        result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
-        await self._jobs.finish(job, result, None)
-        return metadata
 
     async def _renew(self, job: Job) -> None:
         """Renews the job and the training lease while the training runs."""
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             await self._jobs.update(job)
-            with contextlib.suppress(ServiceError):
-                await self._leases.take(job.model, job.id)
+            try:
+                holder = await self._leases.take(job.model, job.id)
+            except (ServiceError, PyMongoError) as exc:
+                logger.warning("Could not renew the training lease of job {}: {}", job.id, exc)
+                continue
+            if holder is not None:
+                logger.error(
+                    "The {} model's training lease expired and job {} holds it now: two "
+                    "trainings run (MongoDB was unreachable longer than the lease)",
+                    job.model,
+                    holder,
+                )
 
     async def _train(self, slot: _Slot, job: Job) -> dict[str, Any]:
         spec = slot.spec
@@ -459,9 +498,9 @@ class ModelRegistry:
             logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
             raise
         except Exception as exc:
-            slot.last_error = f"{type(exc).__name__}: {exc}"
+            slot.last_error = f"Training failed unexpectedly ({type(exc).__name__}); see the log."
             logger.exception("Training the {} model failed", spec.name)
-            raise ServiceError(f"Training the {spec.name} model failed: {exc}") from exc
+            raise ServiceError(f"Training the {spec.name} model failed: {slot.last_error}") from exc
         finally:
             slot.ended = self._clock()
         slot.install(model, metadata)
@@ -574,6 +613,7 @@ class ModelRegistry:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
 
     async def _retrain_periodically(self) -> None:
         """Retrains every model each RETRAIN_INTERVAL_HOURS, until cancelled at shutdown: not one

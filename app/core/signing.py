@@ -14,6 +14,8 @@ from typing import Any
 
 from loguru import logger
 
+from app.config import MIN_KEY_LENGTH
+
 SIGNATURE = "signature"
 _KEY_BYTES = 32
 
@@ -37,7 +39,23 @@ def signing_key(configured: str | None, key_file: Path) -> bytes:
         return configured.encode()
     if not key_file.exists():
         _create_key_file(key_file)
-    return key_file.read_bytes().strip()
+    key = key_file.read_bytes().strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise ValueError(
+            f"{key_file} holds a key of {len(key)} characters, fewer than {MIN_KEY_LENGTH}: "
+            "delete it (a new one is made; saved models are then retrained) or set "
+            "MODEL_SIGNING_KEY"
+        )
+    return key
+
+
+def _create_exclusively(key_file: Path, key: bytes) -> None:
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "wb") as f:
+        f.write(key)
 
 
 def _create_key_file(key_file: Path) -> None:
@@ -51,6 +69,8 @@ def _create_key_file(key_file: Path) -> None:
         os.link(temporary, key_file)
     except FileExistsError:
         return
+    except OSError:  # a file system without hard links: first to create the file wins
+        _create_exclusively(key_file, Path(temporary).read_bytes())
     finally:
         os.unlink(temporary)
     logger.warning(

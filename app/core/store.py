@@ -13,6 +13,7 @@ artifact that fails any check is refused. Messages name versions and files, neve
 """
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -108,8 +109,11 @@ class ArtifactStore:
         """Points `current` at a saved version (after a save, or to roll back)."""
         self._version_directory(name, version_id)
         pointer = self.directory / name / CURRENT
-        temporary = pointer.with_name(f".{CURRENT}.{os.getpid()}{_TEMPORARY}")
-        _write_synced(temporary, version_id.encode())
+        descriptor, temporary = tempfile.mkstemp(
+            dir=pointer.parent, prefix=f".{CURRENT}.", suffix=_TEMPORARY
+        )
+        os.close(descriptor)
+        _write_synced(Path(temporary), version_id.encode())
         os.replace(temporary, pointer)
 
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
@@ -143,7 +147,14 @@ class ArtifactStore:
         problem = _mismatch(metadata, model_type)
         if problem:
             raise ArtifactInvalid(f"version {version_id}: {problem}")
-        if _sha256(directory / ARTIFACT) != metadata.get("sha256"):
+        try:
+            data = (directory / ARTIFACT).read_bytes()
+        except OSError as exc:
+            raise ArtifactInvalid(
+                f"version {version_id}: {ARTIFACT} is unreadable ({type(exc).__name__})"
+            ) from exc
+        # The bytes checked are the bytes unpickled: a file swapped after the check is not read.
+        if hashlib.sha256(data).hexdigest() != metadata.get("sha256"):
             raise ArtifactInvalid(
                 f"version {version_id}: {ARTIFACT} does not match its checksum (truncated or "
                 "altered)"
@@ -151,7 +162,7 @@ class ArtifactStore:
         import joblib
 
         try:
-            return joblib.load(directory / ARTIFACT), metadata
+            return joblib.load(io.BytesIO(data)), metadata
         except Exception as exc:
             raise ArtifactInvalid(
                 f"version {version_id}: {ARTIFACT} cannot be loaded ({type(exc).__name__})"
@@ -165,8 +176,11 @@ class ArtifactStore:
             try:
                 metadata = json.loads((directory / METADATA).read_text())
             except (OSError, ValueError):
-                metadata = {"version": directory.name}
-            found.append({**metadata, "signed": is_signed_by(metadata, self._key)})
+                metadata = {}
+            if not isinstance(metadata, dict):
+                metadata = {}
+            signed = is_signed_by(metadata, self._key)
+            found.append({**metadata, "version": directory.name, "signed": signed})
         return found
 
     def sweep(self, older_than_seconds: float = SWEEP_AFTER_SECONDS) -> int:
@@ -175,7 +189,10 @@ class ArtifactStore:
         removed = 0
         oldest = time.time() - older_than_seconds
         for leftover in self.directory.glob(f"*/.*{_TEMPORARY}"):
-            if leftover.stat().st_mtime > oldest:
+            try:
+                if leftover.stat().st_mtime > oldest:
+                    continue
+            except FileNotFoundError:  # a sibling's sweep or save got there first
                 continue
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -191,7 +208,7 @@ class ArtifactStore:
             raise ArtifactInvalid(
                 f"version {version_id}: {METADATA} is unreadable ({type(exc).__name__})"
             ) from exc
-        if not is_signed_by(metadata, self._key):
+        if not isinstance(metadata, dict) or not is_signed_by(metadata, self._key):
             raise ArtifactInvalid(
                 f"version {version_id}: the signature is missing or does not match (tampered, "
                 "or saved with another MODEL_SIGNING_KEY)"

@@ -7,7 +7,6 @@ background task recomputes it (one per key); older, or never computed, it is com
 visitor waits. The page says when the answer it shows was computed."""
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 FRESH_SECONDS = 60.0
 STALE_SECONDS = 600.0
+STOP_SECONDS = 1.0  # how long shutdown waits for a recount to end once cancelled
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,5 @@ class RefreshingCache(Generic[K, V]):
         tasks = list(self._refreshing.values())
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:  # bounded: a cancel that lands while the driver awaits MongoDB can be lost
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)

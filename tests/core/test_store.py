@@ -168,3 +168,24 @@ def test_without_a_configured_key_one_is_made_once_and_kept_private(tmp_path: Pa
     assert len(first) == 64
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert signing_key("configured", key_file) == b"configured"
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '"text"'])
+def test_metadata_that_is_not_an_object_is_refused_and_listed_by_its_folder(
+    tmp_path: Path, content: str
+) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    (tmp_path / "forecast" / V1 / "metadata.json").write_text(content)
+
+    with pytest.raises(ArtifactInvalid, match="signature"):
+        store.load_current("forecast", "LinearRegression")
+    assert store.versions("forecast") == [{"version": V1, "signed": False}]
+
+
+def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "signing.key"
+    key_file.write_text("short")
+
+    with pytest.raises(ValueError, match="fewer than 32"):
+        signing_key(None, key_file)
