@@ -1,10 +1,11 @@
 """The live models: loaded or trained at start-up, retrained periodically or on demand.
 
 Each capability registers a `ModelSpec`: how to read its training data from MongoDB (async, in
-the server) and which function fits it (in the worker process). Training runs one at a time per
-model: a second request for a model that is training joins that training and gets its result.
-The new model replaces the live one in a single assignment once it is saved, so predictions
-never see a half-trained model."""
+the server) and which function fits it (in the worker process). Every training is a job
+(`jobs`), run by whichever process holds the model's lease (`lease`): a request for a model
+that is training joins that job. A trained model is saved as a new version (`store`) and
+replaces the live one in a single assignment, so predictions never see a half-trained model;
+the other processes serve it once they see the store's `current` pointer move (`sync`)."""
 
 import asyncio
 import contextlib
