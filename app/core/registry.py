@@ -19,6 +19,7 @@ from loguru import logger
 from pymongo.errors import PyMongoError
 
 from app.config import Settings
+from app.core import lease
 from app.core.clock import Clock
 from app.core.database import Database
 from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog, Trigger, new_job_id
@@ -354,6 +355,19 @@ class ModelRegistry:
         slot = self._slots[name]
         if slot.training:
             raise Conflict(f"The {name} model is training; roll back once the training ends.")
+        holder = await self._take_lease(name, new_job_id())
+        if holder is not None:
+            raise Conflict(
+                f"The {name} model is being trained by another process (job {holder}); roll "
+                "back once the training ends, or its version would replace yours."
+            )
+        try:
+            return await self._roll_back(slot, name, version)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._leases.release(name)
+
+    async def _roll_back(self, slot: _Slot, name: ModelName, version: str | None) -> dict[str, Any]:
         version = version or self._previous_version(name)
         try:
             model, metadata = await asyncio.to_thread(
@@ -600,9 +614,23 @@ class ModelRegistry:
                 await self._train_logged(name, trigger)
 
     async def _train_logged(self, name: ModelName, trigger: Trigger) -> None:
-        """Background training: a failure is logged and kept in the model's state, not raised."""
-        with contextlib.suppress(ServiceError):
+        """Background training: a failure is logged and kept in the model's state, not raised.
+        A missing model whose lease another process holds is looked at again once that lease
+        would have expired: its holder saved it by then, or died (a crash leaves its lease)."""
+        try:
             await self.train(name, trigger)
+        except TrainingElsewhere:
+            if trigger != "schedule" and not self._stopping:
+                self._spawn(self._train_after_lease(name), f"models-after-lease-{name}")
+        except ServiceError:
+            pass
+
+    async def _train_after_lease(self, name: ModelName) -> None:
+        await asyncio.sleep(lease.LEASE_SECONDS)
+        slot = self._slots[name]
+        await self._sync(slot)
+        if slot.model is None and not slot.training:
+            await self._train_logged(name, "retry")
 
     def _on_database_back(self) -> None:
         """Called when MongoDB becomes reachable: trains what could not be trained without it."""

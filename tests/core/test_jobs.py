@@ -11,6 +11,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
+from app.core import lease
 from tests import factories
 from tests.factories import SEEDED_DB, make_settings, running, trained, wait_until
 
@@ -103,6 +104,7 @@ async def test_another_replicas_training_is_joined_and_a_dead_ones_is_failed(
             {"_id": "recommend", **lease}
         )
         joined = await client.post("/api/v1/recommend/train")
+        rollback = await client.post("/api/v1/models/recommend/rollback")
         dead = (await client.get("/api/v1/jobs/dead-job")).json()
         trained_again = await client.post("/api/v1/forecast/train")
         unknown = await client.get("/api/v1/jobs/no-such-job")
@@ -111,6 +113,8 @@ async def test_another_replicas_training_is_joined_and_a_dead_ones_is_failed(
     assert joined.status_code == 202
     assert joined.json()["id"] == "live-job"
     assert joined.json()["replica"] == "other-host:7"
+    assert rollback.status_code == 409
+    assert "being trained by another process (job live-job)" in rollback.json()["detail"]
     assert dead["state"] == "failed"
     assert dead["error"].startswith("Abandoned: replica other-host:7 stopped renewing it")
     assert trained_again.status_code == 200
@@ -147,3 +151,21 @@ async def test_a_training_whose_reads_outlast_their_bound_fails_and_the_model_st
     assert "(TRAINING_TIMEOUT_SECONDS), so the training was stopped" in train.json()["detail"]
     assert after["version"] == before
     assert after["state"] == "trained"
+
+
+@pytest.mark.usefixtures("seeded_db")
+async def test_a_lease_left_by_a_crashed_process_delays_a_missing_model_only_until_it_expires(
+    mongo_server: SecantusDBServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease, "LEASE_SECONDS", 2.0)
+    settings = make_settings(mongo_server.uri, tmp_path)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_server.uri)
+    expires = factories.test_clock() + timedelta(seconds=3)
+    await mongo[SEEDED_DB][f"{settings.JOBS_COLLECTION}_leases"].insert_one(
+        {"_id": "forecast", "holder": "crashed:1", "job": "lost-job", "expires_at": expires}
+    )
+    await mongo.close()
+    async with trained(settings) as client:
+        jobs = (await client.get("/api/v1/jobs", params={"model": "forecast"})).json()["jobs"]
+
+    assert [job["trigger"] for job in jobs] == ["retry"]
