@@ -68,7 +68,9 @@ class ModelNotTrained(ServiceError):
         super().__init__(
             f"The {model} model is not trained yet (state: {state}). It trains in the background "
             f"when data is available; to train it now, run "
-            f"`curl -X POST http://<host>:8000/api/v1/{model}/train`."
+            f"`curl -X POST http://<host>:8000/api/v1/{model}/train` (with "
+            "`-H 'X-API-Key: <key>'` when API_KEYS is set; without keys, from the service's "
+            "own machine)."
         )
 
 

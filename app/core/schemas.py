@@ -129,7 +129,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "Model not trained yet, or database down.",
         "The forecast model is not trained yet (state: training). It trains in the background "
         "when data is available; to train it now, run "
-        "`curl -X POST http://<host>:8000/api/v1/forecast/train`.",
+        "`curl -X POST http://<host>:8000/api/v1/forecast/train` (with `-H 'X-API-Key: <key>'` "
+        "when API_KEYS is set; without keys, from the service's own machine).",
     ),
 }
 TOO_LARGE = error_response(
