@@ -129,6 +129,18 @@ class Settings(BaseSettings):
     NON_SALE_STATUSES: Annotated[list[str], NoDecode] = ["failed", "returned"]
 
     # Models
+    MODEL_STORE: Literal["local", "gridfs"] = Field(
+        "local",
+        description="Where model versions are kept: `local` (MODEL_SAVE_PATH; replicas share it "
+        "as a volume) or `gridfs` (MongoDB GridFS, shared by every replica; MODEL_SAVE_PATH then "
+        "keeps each host's copy of the versions it served).",
+    )
+    MODEL_GRIDFS_BUCKET: str = Field(
+        "ai_service_models",
+        pattern=r"^[A-Za-z0-9_]{1,60}$",
+        description="The GridFS bucket of MODEL_STORE=gridfs (its `.files`, `.chunks` and "
+        "`.current` collections).",
+    )
     MODEL_SAVE_PATH: Path = Path("data/models")
     MODEL_KEEP_VERSIONS: int = Field(
         5, ge=1, le=100, description="Versions kept per model (the live one is never pruned)."

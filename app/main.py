@@ -20,11 +20,13 @@ from app.core.clock import Clock, utc_now
 from app.core.cross_site import CrossSiteGuard
 from app.core.database import Database
 from app.core.docs import install_offline_docs
+from app.core.gridfs_store import GridFSModelStore
 from app.core.http_errors import install_error_handlers
 from app.core.http_metrics import RequestMetrics
 from app.core.jobs import JobLog
 from app.core.lease import Leases
 from app.core.metrics import ServiceMetrics
+from app.core.model_store import LocalModelStore
 from app.core.model_sync import ModelSync
 from app.core.names import MODEL_NAMES
 from app.core.registry import ModelRegistry
@@ -84,7 +86,7 @@ def _lifespan(
             clock,
         )
         registry = ModelRegistry(
-            settings, database, _artifact_store(settings), FitRunner(), jobs, leases, clock
+            settings, database, _model_store(settings, database), FitRunner(), jobs, leases, clock
         )
         forecast = ForecastService(settings, database.db, registry, clock)
         anomaly = AnomalyService(settings, database.db, registry, clock)
@@ -121,11 +123,28 @@ def _lifespan(
     return lifespan
 
 
-def _artifact_store(settings: Settings) -> ArtifactStore:
+def _model_store(settings: Settings, database: Database) -> LocalModelStore:
+    """The store MODEL_STORE names; a GridFS one keeps each host's copies in MODEL_SAVE_PATH."""
     key = settings.MODEL_SIGNING_KEY
-    return ArtifactStore(
+    files = ArtifactStore(
         settings.MODEL_SAVE_PATH,
         signing_key(key.get_secret_value() if key else None, settings.MODEL_SIGNING_KEY_FILE),
+        settings.MODEL_KEEP_VERSIONS,
+    )
+    if settings.MODEL_STORE == "local":
+        return LocalModelStore(files)
+    if key is None:
+        logger.warning(
+            "MODEL_STORE=gridfs without MODEL_SIGNING_KEY: replicas on other hosts make keys "
+            "of their own and refuse this one's versions. Set the same MODEL_SIGNING_KEY on "
+            "every replica."
+        )
+    return GridFSModelStore(
+        files,
+        database.db,
+        settings.MODEL_GRIDFS_BUCKET,
+        settings.MONGODB_TIMEOUT_MS / 1000,
+        settings.TRAINING_TIMEOUT_SECONDS,
         settings.MODEL_KEEP_VERSIONS,
     )
 

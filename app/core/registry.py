@@ -24,10 +24,11 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog, Trigger, new_job_id
 from app.core.lease import Leases
+from app.core.model_store import LocalModelStore
 from app.core.names import ModelName, ModelState
 from app.core.runner import FitRunner, ServiceStopping
 from app.core.schemas import ModelStatus, TrainResponse
-from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, new_version
+from app.core.store import ArtifactInvalid, VersionUnknown, new_version
 from app.errors import (
     Conflict,
     DatabaseTimeout,
@@ -164,7 +165,7 @@ class ModelRegistry:
         self,
         settings: Settings,
         database: Database,
-        store: ArtifactStore,
+        store: LocalModelStore,
         runner: FitRunner,
         jobs: JobLog,
         leases: Leases,
@@ -310,14 +311,24 @@ class ModelRegistry:
         """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
         while True:
             await asyncio.sleep(self._settings.MODEL_SYNC_SECONDS)
+            await self._refresh_store()
             await self.sync()
+
+    async def _refresh_store(self) -> None:
+        """Follows versions saved by other replicas (a GridFS store); while MongoDB is
+        unreachable, this host's copies serve."""
+        try:
+            await self._store.refresh()
+        except ServiceError as exc:
+            logger.debug("Model store not refreshed: {}", exc.detail)
 
     async def _load_then_train(self) -> None:
         """Sweeps what a crash left half-written, loads saved models (in threads), then trains
         those missing if MongoDB is up."""
-        swept = await asyncio.to_thread(self._store.sweep)
+        swept = await self._store.sweep()
         if swept:
             logger.warning("Removed {} temporary model files left by an interrupted save", swept)
+        await self._refresh_store()
         for slot in self._slots.values():
             await self._load(slot)
         self._loaded = True
@@ -330,7 +341,7 @@ class ModelRegistry:
         name, model_type = slot.spec.name, slot.spec.model_type
         slot.loading = True
         try:
-            found = await asyncio.to_thread(self._store.load_current, name, model_type)
+            found = await self._store.load_current(name, model_type)
             if found is not None:
                 await self._prepare(slot.spec, *found)
                 slot.install(*found)
@@ -344,10 +355,10 @@ class ModelRegistry:
             return
         logger.info("Loaded the {} model version {}", name, found[1]["version"])
 
-    def versions(self, name: ModelName) -> list[dict[str, Any]]:
+    async def versions(self, name: ModelName) -> list[dict[str, Any]]:
         """Every saved version of a model, newest first, and whether it is the live one."""
         live = (self._slots[name].metadata or {}).get("version")
-        return [{**v, "live": v.get("version") == live} for v in self._store.versions(name)]
+        return [{**v, "live": v.get("version") == live} for v in await self._store.versions(name)]
 
     async def rollback(self, name: ModelName, version: str | None) -> dict[str, Any]:
         """Serves a saved version again (by default the one before the live one) and makes it
@@ -368,13 +379,11 @@ class ModelRegistry:
                 await self._leases.release(name)
 
     async def _roll_back(self, slot: _Slot, name: ModelName, version: str | None) -> dict[str, Any]:
-        version = version or self._previous_version(name)
+        version = version or await self._previous_version(name)
         try:
-            model, metadata = await asyncio.to_thread(
-                self._store.load, name, version, slot.spec.model_type
-            )
+            model, metadata = await self._store.load(name, version, slot.spec.model_type)
         except VersionUnknown:
-            known = [v["version"] for v in self._store.versions(name)]
+            known = [v["version"] for v in await self._store.versions(name)]
             raise NotFound(
                 f"The {name} model has no saved version {brief(version)}; saved versions: "
                 f"{', '.join(known) or 'none'} (GET /api/v1/models lists them)."
@@ -383,16 +392,17 @@ class ModelRegistry:
             raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
         await self._prepare(slot.spec, model, metadata)
         try:
-            await asyncio.to_thread(self._store.set_current, name, version)
+            await self._store.set_current(name, version)
         except VersionUnknown:
             raise NotFound(f"The {name} model's version {version} was pruned meanwhile.") from None
         slot.install(model, metadata)
         logger.warning("Rolled the {} model back to version {}", name, version)
         return metadata
 
-    def _previous_version(self, name: ModelName) -> str:
+    async def _previous_version(self, name: ModelName) -> str:
         live = (self._slots[name].metadata or {}).get("version")
-        older = [v["version"] for v in self._store.versions(name) if live and v["version"] < live]
+        saved = await self._store.versions(name)
+        older = [v["version"] for v in saved if live and v["version"] < live]
         if not older:
             raise NotFound(f"The {name} model has no saved version older than the live one.")
         return str(older[0])
@@ -547,7 +557,7 @@ class ModelRegistry:
         """Saves a new version. A model that cannot be saved is served all the same: the
         metadata says so (without paths) and the model is trained again at the next start."""
         try:
-            return await asyncio.to_thread(self._store.save, name, model, metadata)
+            return await self._store.save(name, model, metadata)
         except Exception as exc:
             logger.exception("The new {} model could not be saved; it is served unsaved", name)
             reason = (
@@ -608,6 +618,7 @@ class ModelRegistry:
     async def _train_missing(self, trigger: Trigger) -> None:
         """Trains, one after the other, every model that is not trained yet: not here, nor in
         the store (a sibling saves before it gives up the training lease)."""
+        await self._refresh_store()
         for name, slot in self._slots.items():
             await self._sync(slot)
             if slot.model is None:

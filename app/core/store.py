@@ -78,32 +78,60 @@ class ArtifactStore:
     def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
         """Writes a new version and makes it current; prunes the oldest beyond `keep_versions`.
         Returns the metadata as saved (with checksum, versions and signature)."""
+        data, full = self.seal(model, metadata)
+        self.put(name, data, full)
+        self.set_current(name, full["version"])
+        self.prune(name, keep=full["version"])
+        return full
+
+    def seal(self, model: object, metadata: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+        """The model's bytes, and its metadata completed with the format, the service's and
+        libraries' versions, the bytes' SHA-256 and the signature over all of it."""
         import joblib  # here, not at import: the server answers before the ML stack loads
 
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        data = buffer.getvalue()
+        full = {
+            **metadata,
+            "format_version": FORMAT_VERSION,
+            "service_version": APP_VERSION,
+            "libraries": library_versions(),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        full[SIGNATURE] = signature(full, self._key)
+        return data, full
+
+    def put(self, name: str, data: bytes, metadata: dict[str, Any]) -> None:
+        """Writes a sealed version (not made current). A version already there is kept as it
+        is: versions never change, and another process may have written it first."""
+        version_id = metadata["version"]
+        if not _VERSION.match(version_id):
+            raise VersionUnknown(version_id)
         model_directory = self.directory / name
+        if (model_directory / version_id / METADATA).exists():
+            return
         model_directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=_TEMPORARY))
         try:
-            with (staging / ARTIFACT).open("wb") as f:
-                joblib.dump(model, f)
-                f.flush()
-                os.fsync(f.fileno())
-            full = {
-                **metadata,
-                "format_version": FORMAT_VERSION,
-                "service_version": APP_VERSION,
-                "libraries": library_versions(),
-                "sha256": _sha256(staging / ARTIFACT),
-            }
-            full[SIGNATURE] = signature(full, self._key)
-            _write_synced(staging / METADATA, json.dumps(full, indent=2).encode())
-            os.rename(staging, model_directory / full["version"])
+            _write_synced(staging / ARTIFACT, data)
+            _write_synced(staging / METADATA, json.dumps(metadata, indent=2).encode())
+            os.rename(staging, model_directory / version_id)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (model_directory / version_id / METADATA).exists():
+                raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        self.set_current(name, full["version"])
-        self._prune(name, keep=full["version"])
-        return full
+
+    def has(self, name: str, version_id: str) -> bool:
+        """Whether that version is saved here."""
+        try:
+            self._version_directory(name, version_id)
+        except VersionUnknown:
+            return False
+        return True
 
     def set_current(self, name: str, version_id: str) -> None:
         """Points `current` at a saved version (after a save, or to roll back)."""
@@ -177,11 +205,13 @@ class ArtifactStore:
                 metadata = json.loads((directory / METADATA).read_text())
             except (OSError, ValueError):
                 metadata = {}
-            if not isinstance(metadata, dict):
-                metadata = {}
-            signed = is_signed_by(metadata, self._key)
-            found.append({**metadata, "version": directory.name, "signed": signed})
+            found.append(self.listed(directory.name, metadata))
         return found
+
+    def listed(self, version_id: str, metadata: object) -> dict[str, Any]:
+        """A saved version as the listings show it: its metadata, its id, and `signed`."""
+        known = metadata if isinstance(metadata, dict) else {}
+        return {**known, "version": version_id, "signed": is_signed_by(known, self._key)}
 
     def sweep(self, older_than_seconds: float = SWEEP_AFTER_SECONDS) -> int:
         """Removes what a crash left half-written (temporary files and version directories)
@@ -230,7 +260,7 @@ class ArtifactStore:
         found = [p for p in directory.iterdir() if p.is_dir() and _VERSION.match(p.name)]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
-    def _prune(self, name: str, keep: str) -> None:
+    def prune(self, name: str, keep: str) -> None:
         """Deletes the oldest versions beyond `keep_versions`, never the live one."""
         current = self.current(name) or keep
         for old in self._version_directories(name)[self._keep :]:
@@ -247,14 +277,6 @@ def _mismatch(metadata: dict[str, Any], model_type: str) -> str | None:
     if metadata.get("libraries") != library_versions():
         return f"saved with libraries {metadata.get('libraries')}, running {library_versions()}"
     return None
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 def _write_synced(path: Path, content: bytes) -> None:

@@ -22,7 +22,7 @@ async def list_versions(registry: RegistryDep) -> ModelsResponse:
     """Reads the store's metadata only (no model is loaded): newest first, with the live one."""
     models = []
     for name in MODEL_NAMES:
-        saved = [SavedVersion.model_validate(v) for v in registry.versions(name)]
+        saved = [SavedVersion.model_validate(v) for v in await registry.versions(name)]
         live = registry.describe(name).version
         models.append(ModelVersions(name=name, live_version=live, versions=saved))
     return ModelsResponse(models=models)

@@ -1,0 +1,56 @@
+"""The model store as the registry uses it: asynchronous, so that a store in MongoDB (GridFS,
+`gridfs_store`) and one on disk (`store`) serve the registry alike.
+
+The disk store does blocking file work, run here in threads. Two calls stay synchronous because
+they are cheap and asked often: `pointer_stamp` (before every request) and `current`. Both look
+at this host's disk whatever the store: workers of one service share it, and a GridFS store
+keeps there a copy of the versions it serves (see `GridFSModelStore.refresh`)."""
+
+import asyncio
+from typing import Any
+
+from app.core.store import ArtifactStore
+
+
+class LocalModelStore:
+    """Model versions under MODEL_SAVE_PATH, shared by the processes that mount it."""
+
+    kind = "local"
+
+    def __init__(self, files: ArtifactStore) -> None:
+        self.files = files
+
+    def pointer_stamp(self, name: str) -> tuple[int, int] | None:
+        """When the version this host serves last changed (see `ArtifactStore.pointer_stamp`)."""
+        return self.files.pointer_stamp(name)
+
+    def current(self, name: str) -> str | None:
+        """The id of the version this host serves, or None before any."""
+        return self.files.current(name)
+
+    async def refresh(self) -> None:
+        """Brings this host up to date with versions saved elsewhere: nothing to do on disk."""
+
+    async def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Saves a new version and makes it current; returns its metadata as saved."""
+        return await asyncio.to_thread(self.files.save, name, model, metadata)
+
+    async def set_current(self, name: str, version_id: str) -> None:
+        """Makes a saved version the one served (a rollback)."""
+        await asyncio.to_thread(self.files.set_current, name, version_id)
+
+    async def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+        """The current version's model and metadata, None when never saved."""
+        return await asyncio.to_thread(self.files.load_current, name, model_type)
+
+    async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+        """One version's model and metadata, once every check has passed."""
+        return await asyncio.to_thread(self.files.load, name, version_id, model_type)
+
+    async def versions(self, name: str) -> list[dict[str, Any]]:
+        """Every saved version's metadata, newest first, each with `signed`."""
+        return await asyncio.to_thread(self.files.versions, name)
+
+    async def sweep(self) -> int:
+        """Removes what an interrupted save left behind; returns how many."""
+        return await asyncio.to_thread(self.files.sweep)

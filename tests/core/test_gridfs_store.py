@@ -1,0 +1,163 @@
+"""The GridFS model store as replicas on two hosts see it: one bucket in MongoDB, a disk of
+their own each."""
+
+import pickle
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from secantus import SecantusDBServer
+
+from app.core.gridfs_store import GridFSModelStore
+from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
+from app.errors import DatabaseUnavailable
+from tests.factories import free_port
+
+KEY = b"test-signing-key-shared-by-every-replica"
+META = {"model_type": "LinearRegression", "trained_at": "2026-11-25T00:00:00+00:00"}
+V1, V2, V3 = "20261123T000000Z-aaaaaa", "20261124T000000Z-bbbbbb", "20261125T000000Z-cccccc"
+TYPE = "LinearRegression"
+
+
+@pytest.fixture
+async def bucket_db(mongo_server: SecantusDBServer) -> AsyncIterator[AsyncDatabase[Any]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_server.uri, tz_aware=True)
+    yield client[f"gridfs_{uuid.uuid4().hex[:12]}"]
+    await client.close()
+
+
+def host(db: AsyncDatabase[Any], directory: Path, keep: int = 5) -> GridFSModelStore:
+    """One replica's store: the shared bucket, and its own disk."""
+    return GridFSModelStore(ArtifactStore(directory, KEY, keep), db, "models", 2.0, 30.0, keep)
+
+
+async def save(store: GridFSModelStore, model: object, version: str) -> dict[str, Any]:
+    return await store.save("forecast", model, {**META, "version": version})
+
+
+async def test_a_version_saved_by_one_host_is_served_by_another_after_a_refresh(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a"), host(bucket_db, tmp_path / "b")
+    saved = await save(first, {"weights": [1, 2]}, V1)
+
+    before = second.current("forecast")
+    stamp_before = second.pointer_stamp("forecast")
+    await second.refresh()
+    loaded = await second.load_current("forecast", TYPE)
+
+    assert before is None
+    assert stamp_before is None
+    assert second.current("forecast") == V1
+    assert second.pointer_stamp("forecast") is not None
+    assert loaded == ({"weights": [1, 2]}, saved)
+    assert [(v["version"], v["signed"]) for v in await second.versions("forecast")] == [(V1, True)]
+
+
+async def test_a_rollback_on_one_host_is_followed_by_the_other(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a"), host(bucket_db, tmp_path / "b")
+    await save(first, ["old"], V1)
+    await save(first, ["new"], V2)
+    await second.refresh()
+
+    await second.set_current("forecast", V1)
+    await first.refresh()
+    served = await first.load_current("forecast", TYPE)
+
+    assert second.current("forecast") == first.current("forecast") == V1
+    assert served is not None
+    assert served[0] == ["old"]
+
+
+async def test_gridfs_keeps_the_newest_versions(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    store = host(bucket_db, tmp_path / "a", keep=2)
+    for number, version in enumerate((V1, V2, V3)):
+        await save(store, [number], version)
+
+    listed = [v["version"] for v in await store.versions("forecast")]
+
+    assert listed == [V3, V2]
+    assert await bucket_db["models.chunks"].count_documents({}) == 2
+    assert sorted(p.name for p in (tmp_path / "a" / "forecast").iterdir()) == [V2, V3, "current"]
+
+
+async def test_a_version_gridfs_does_not_hold_is_unknown(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    store = host(bucket_db, tmp_path / "a")
+    await save(store, [1], V1)
+
+    with pytest.raises(VersionUnknown):
+        await host(bucket_db, tmp_path / "b").load("forecast", V2, TYPE)
+
+
+async def test_a_crafted_artifact_in_gridfs_is_copied_but_never_loaded(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    """Whoever can write the bucket cannot run code: the checksum can be made to match, the
+    signature cannot."""
+    await save(host(bucket_db, tmp_path / "a"), [1], V1)
+    crafted = pickle.dumps(["crafted"])
+    await bucket_db["models.chunks"].update_one({}, {"$set": {"data": crafted}})
+    await bucket_db["models.files"].update_one(
+        {}, {"$set": {"length": len(crafted), "metadata.signed.sha256": "0" * 64}}
+    )
+    second = host(bucket_db, tmp_path / "b")
+
+    await second.refresh()
+
+    with pytest.raises(ArtifactInvalid, match="signature"):
+        await second.load_current("forecast", TYPE)
+    assert [v["signed"] for v in await second.versions("forecast")] == [False]
+
+
+async def test_chunks_of_an_interrupted_upload_are_swept_once_old_and_never_listed(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    store = host(bucket_db, tmp_path / "a")
+    await save(store, [1], V1)
+    old = ObjectId.from_datetime(datetime.now(UTC) - timedelta(hours=1))
+    young = ObjectId()
+    for file_id in (old, young):
+        await bucket_db["models.chunks"].insert_one({"files_id": file_id, "n": 0, "data": b"x"})
+
+    swept = await store.sweep()
+
+    assert swept == 1
+    remaining = await bucket_db["models.chunks"].distinct("files_id")
+    assert old not in remaining
+    assert young in remaining
+    assert [v["version"] for v in await store.versions("forecast")] == [V1]
+
+
+async def test_with_mongodb_unreachable_a_host_serves_its_copy_and_saves_fail_clearly(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    await save(host(bucket_db, tmp_path / "a"), ["served"], V1)
+    offline: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200
+    )
+    cut_off = GridFSModelStore(
+        ArtifactStore(tmp_path / "a", KEY), offline["x"], "models", 0.5, 0.5, 5
+    )
+
+    with pytest.raises(DatabaseUnavailable):
+        await cut_off.refresh()
+    loaded = await cut_off.load_current("forecast", TYPE)
+    with pytest.raises(DatabaseUnavailable):
+        await cut_off.save("forecast", ["new"], {**META, "version": V2})
+    await offline.close()
+
+    assert loaded is not None
+    assert loaded[0] == ["served"]
+    assert cut_off.current("forecast") == V1
