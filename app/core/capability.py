@@ -9,8 +9,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.core.clock import Clock
+from app.core.model_spec import ModelSpec, TrainingData
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry, ModelSpec, TrainingData
+from app.core.registry import ModelRegistry
 from app.core.schemas import ModelStatus
 from app.core.served_version import note_served
 

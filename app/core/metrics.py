@@ -28,8 +28,9 @@ from prometheus_client.exposition import choose_encoder
 from app.core.clock import Clock
 from app.core.database import Database
 from app.core.dependencies import from_state
+from app.core.model_spec import TrainingEnded
 from app.core.names import ModelState
-from app.core.registry import ModelRegistry, TrainingEnded
+from app.core.registry import ModelRegistry
 
 # Counters and histograms without their `_created` series: half the lines, no information the
 # scraper lacks (it sees restarts as counter resets).

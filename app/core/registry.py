@@ -1,17 +1,15 @@
 """The live models: loaded or trained at start-up, retrained periodically or on demand.
 
-Each capability registers a `ModelSpec`: how to read its training data from MongoDB (async, in
-the server) and which function fits it (in the worker process). Every training is a job
-(`jobs`), run by whichever process holds the model's lease (`lease`): a request for a model
-that is training joins that job. A trained model is saved as a new version (`store`) and
-replaces the live one in a single assignment, so predictions never see a half-trained model;
-the other processes serve it once they see the store's `current` pointer move (`sync`)."""
+Each capability registers a `ModelSpec` (`model_spec`): how to read its training data from
+MongoDB and which function fits it. Every training is a job (`jobs`), run by the `trainer` of
+whichever process holds the model's lease (`lease`): a request for a model that is training
+joins that job. A trained model is saved as a new version (`model_store`) and replaces the live
+one in a single assignment, so predictions never see a half-trained model; the other processes
+serve it once they see the store's `current` pointer move (`sync`)."""
 
 import asyncio
 import contextlib
-import gc
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, Literal
 
@@ -22,16 +20,18 @@ from app.config import Settings
 from app.core import lease
 from app.core.clock import Clock
 from app.core.database import Database
-from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog, Trigger, new_job_id
+from app.core.jobs import Job, JobLog, Trigger, new_job_id
 from app.core.lease import Leases
+from app.core.model_slot import ModelSlot, Training
+from app.core.model_spec import ModelSpec, TrainingEnded
 from app.core.model_store import LocalModelStore
 from app.core.names import ModelName, ModelState
-from app.core.runner import FitRunner, ServiceStopping
+from app.core.runner import FitRunner
 from app.core.schemas import ModelStatus, TrainResponse
-from app.core.store import ArtifactInvalid, VersionUnknown, new_version
+from app.core.store import ArtifactInvalid, VersionUnknown
+from app.core.trainer import STOP_SECONDS, Trainer
 from app.errors import (
     Conflict,
-    DatabaseTimeout,
     DatabaseUnavailable,
     ModelLoading,
     ModelNotTrained,
@@ -42,52 +42,11 @@ from app.errors import (
 
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
-STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """What a capability read for one training: the fit's arguments, and the facts about them
-    that the model's metadata records."""
-
-    arguments: tuple[Any, ...]
-    rows: int
-    window_start: datetime
-    window_end: datetime
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How one model is trained. `fit` names a function as `module:function`: the worker
-    process imports it, so the server never imports the model's fitting code to train."""
-
-    name: ModelName
-    model_type: str
-    read: Callable[[datetime], Awaitable[TrainingData]]
-    fit: str
-    # Awaited with a model and its metadata before it goes live (trained or loaded): what
-    # serving it needs besides the model is read then. It handles its own failures.
-    prepare: Callable[[Any, dict[str, Any]], Awaitable[None]] | None = None
-
-
-@dataclass(frozen=True)
-class TrainingEnded:
-    """What the registry tells its training listeners (the metrics) when a training ends:
-    `metadata` is the new model's on success, None on failure."""
-
-    name: ModelName
-    succeeded: bool
-    seconds: float
-    metadata: dict[str, Any] | None
-
-
-Training = asyncio.Task[dict[str, Any]]
 _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
 # How long a request waits for a version another process saved to be loaded here: long enough
 # for a model's load (read-your-writes), short enough that a stalled database (the recommender
 # reads its catalogue before it serves) does not hold requests.
 SYNC_WAIT_SECONDS = 5.0
-_STOPPED = "The service stopped during the training; the model in service is unchanged."
 
 
 class TrainingElsewhere(ServiceError):
@@ -112,51 +71,6 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         logger.opt(exception=task.exception()).error("Background task {} failed", task.get_name())
 
 
-@dataclass
-class _Slot:
-    """One model's place in the registry: the live model, its metadata, its training task."""
-
-    spec: ModelSpec
-    model: Any = None
-    metadata: dict[str, Any] | None = None
-    last_error: str | None = None
-    task: "Training | None" = field(default=None, repr=False)
-    job: Job | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    # The store's `current` pointer as last seen (see `ModelRegistry.sync`).
-    seen: tuple[int, int] | None = None
-    sync_task: asyncio.Task[None] | None = field(default=None, repr=False)
-    ended: datetime | None = None  # when its last training here ended, whatever the outcome
-    loading: bool = False
-
-    @property
-    def training(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-    @property
-    def state(self) -> ModelState:
-        if self.training:
-            return "training"
-        if self.model is not None:
-            return "trained"
-        if self.loading:
-            return "loading"
-        return "failed" if self.last_error else "not_trained"
-
-    @property
-    def trained_at(self) -> datetime | None:
-        stamp = (self.metadata or {}).get("trained_at")
-        return datetime.fromisoformat(stamp) if stamp else None
-
-    def install(self, model: Any, metadata: dict[str, Any]) -> None:
-        """Makes a model live in one assignment, then freezes the garbage collector's view of
-        every object alive: the libraries and models are long-lived, and a full collection over
-        them took about 80 ms, stalling whichever request it fell on. Models hold no reference
-        cycles, so a replaced one is still freed by reference counting."""
-        self.model, self.metadata, self.last_error = model, metadata, None
-        gc.freeze()
-
-
 class ModelRegistry:
     """Holds every registered model; one instance per application. It owns its background
     tasks (loading, periodic retraining, retrying untrained models): `start` and `stop`."""
@@ -178,7 +92,8 @@ class ModelRegistry:
         self._jobs = jobs
         self._leases = leases
         self._clock = clock
-        self._slots: dict[ModelName, _Slot] = {}
+        self._trainer = Trainer(settings, database, store, runner, jobs, leases, clock)
+        self._slots: dict[ModelName, ModelSlot] = {}
         self._loaded = False
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -186,7 +101,7 @@ class ModelRegistry:
         database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec) -> None:
-        self._slots[spec.name] = _Slot(spec)
+        self._slots[spec.name] = ModelSlot(spec)
 
     def on_training(self, listener: Callable[[TrainingEnded], None]) -> None:
         """Registers a function called at the end of every training, whatever its outcome."""
@@ -285,7 +200,7 @@ class ModelRegistry:
             for slot in self._slots.values():
                 await self._sync(slot)
 
-    async def _sync(self, slot: _Slot) -> None:
+    async def _sync(self, slot: ModelSlot) -> None:
         """Loads the store's current version if it changed; a request waits for that at most
         SYNC_WAIT_SECONDS (the load goes on, and the version served until then answers)."""
         name = slot.spec.name
@@ -296,7 +211,7 @@ class ModelRegistry:
             slot.sync_task.add_done_callback(_log_failure)
         await asyncio.wait({slot.sync_task}, timeout=SYNC_WAIT_SECONDS)
 
-    async def _sync_now(self, slot: _Slot) -> None:
+    async def _sync_now(self, slot: ModelSlot) -> None:
         name = slot.spec.name
         stamp = self._store.pointer_stamp(name)
         current = self._store.current(name)
@@ -335,7 +250,7 @@ class ModelRegistry:
         if self._database.connected:
             await self._train_missing("start-up")
 
-    async def _load(self, slot: _Slot) -> None:
+    async def _load(self, slot: ModelSlot) -> None:
         """Reads a saved model; meanwhile its state is `loading`, so that a request for it is
         told to retry shortly rather than to train it."""
         name, model_type = slot.spec.name, slot.spec.model_type
@@ -343,7 +258,7 @@ class ModelRegistry:
         try:
             found = await self._store.load_current(name, model_type)
             if found is not None:
-                await self._prepare(slot.spec, *found)
+                await slot.spec.prepare_served(*found)
                 slot.install(*found)
         except (ArtifactInvalid, VersionUnknown) as exc:
             logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
@@ -378,7 +293,9 @@ class ModelRegistry:
             with contextlib.suppress(Exception):
                 await self._leases.release(name)
 
-    async def _roll_back(self, slot: _Slot, name: ModelName, version: str | None) -> dict[str, Any]:
+    async def _roll_back(
+        self, slot: ModelSlot, name: ModelName, version: str | None
+    ) -> dict[str, Any]:
         version = version or await self._previous_version(name)
         try:
             model, metadata = await self._store.load(name, version, slot.spec.model_type)
@@ -390,7 +307,7 @@ class ModelRegistry:
             ) from None
         except ArtifactInvalid as exc:
             raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
-        await self._prepare(slot.spec, model, metadata)
+        await slot.spec.prepare_served(model, metadata)
         try:
             await self._store.set_current(name, version)
         except VersionUnknown:
@@ -424,7 +341,9 @@ class ModelRegistry:
             if holder is not None:
                 return await self._job_elsewhere(name, holder), None
             job = slot.job = await self._jobs.start(job_id, name, trigger)
-            task = slot.task = asyncio.create_task(self._run(slot, job), name=f"train-{name}")
+            task = slot.task = asyncio.create_task(
+                self._trainer.run(slot, job), name=f"train-{name}"
+            )
             task.add_done_callback(_retrieve)
             task.add_done_callback(self._training_ended(name, asyncio.get_running_loop().time()))
             return job, task
@@ -458,116 +377,6 @@ class ModelRegistry:
             raise TrainingElsewhere(name, job.replica)
         return TrainResponse.from_metadata(name, await asyncio.shield(task))
 
-    async def _run(self, slot: _Slot, job: Job) -> dict[str, Any]:
-        """The training as a job: renewed while it runs, finished with its result or error,
-        then its lease released (after `finish`, so that a sibling's cooldown sees it)."""
-        heartbeat = asyncio.create_task(self._renew(job), name=f"job-{job.id}")
-        try:
-            try:
-                metadata = await self._train(slot, job)
-            except BaseException as exc:
-                error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 2)
-                raise
-            finally:
-                heartbeat.cancel()
-            result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
-            await self._jobs.finish(job, result, None)
-            return metadata
-        finally:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._leases.release(slot.spec.name), STOP_SECONDS / 3)
-
-    async def _renew(self, job: Job) -> None:
-        """Renews the job and the training lease while the training runs."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self._jobs.update(job)
-            try:
-                holder = await self._leases.take(job.model, job.id)
-            except (ServiceError, PyMongoError) as exc:
-                logger.warning("Could not renew the training lease of job {}: {}", job.id, exc)
-                continue
-            if holder is not None:
-                logger.error(
-                    "The {} model's training lease expired and job {} holds it now: two "
-                    "trainings run (MongoDB was unreachable longer than the lease)",
-                    job.model,
-                    holder,
-                )
-
-    async def _train(self, slot: _Slot, job: Job) -> dict[str, Any]:
-        spec = slot.spec
-        logger.info("Training the {} model ({}), job {}", spec.name, spec.model_type, job.id)
-        try:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            fingerprint = await self._database.data_fingerprint()
-            data = await self._read(spec)
-            query_seconds = loop.time() - started
-            await self._jobs.update(job, stage="fitting", timings={"query_seconds": query_seconds})
-            model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
-            metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
-            metadata["data_fingerprint"] = fingerprint
-            await self._jobs.update(
-                job,
-                stage="saving",
-                timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
-            )
-            metadata = await self._save(spec.name, model, metadata)
-            await self._jobs.update(job, stage="preparing")
-            await self._prepare(spec, model, metadata)
-        except ServiceError as exc:
-            slot.last_error = exc.detail
-            logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
-            raise
-        except Exception as exc:
-            slot.last_error = f"Training failed unexpectedly ({type(exc).__name__}); see the log."
-            logger.exception("Training the {} model failed", spec.name)
-            raise ServiceError(f"Training the {spec.name} model failed: {slot.last_error}") from exc
-        finally:
-            slot.ended = self._clock()
-        slot.install(model, metadata)
-        logger.info(
-            "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",
-            spec.name,
-            data.rows,
-            query_seconds,
-            fit_seconds,
-            metadata["metrics"],
-        )
-        return metadata
-
-    async def _read(self, spec: ModelSpec) -> TrainingData:
-        """The training data, read within TRAINING_TIMEOUT_SECONDS, all calls together."""
-        seconds = self._settings.TRAINING_TIMEOUT_SECONDS
-        try:
-            async with asyncio.timeout(seconds):
-                return await spec.read(self._clock())
-        except TimeoutError:
-            raise DatabaseTimeout(
-                f"The {spec.name} model's training data was not read within {seconds:g} s "
-                "(TRAINING_TIMEOUT_SECONDS), so the training was stopped; the model in service "
-                "stays. The database may be busy or stalled: try again later, or raise "
-                "TRAINING_TIMEOUT_SECONDS if it is just slow."
-            ) from None
-
-    async def _save(self, name: ModelName, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Saves a new version. A model that cannot be saved is served all the same: the
-        metadata says so (without paths) and the model is trained again at the next start."""
-        try:
-            return await self._store.save(name, model, metadata)
-        except Exception as exc:
-            logger.exception("The new {} model could not be saved; it is served unsaved", name)
-            reason = (
-                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            )
-            return {
-                **metadata,
-                "save_error": f"not saved ({reason}); served until the next restart",
-            }
-
     def _training_ended(
         self, name: ModelName, started: float
     ) -> Callable[[asyncio.Task[dict[str, Any]]], None]:
@@ -584,36 +393,6 @@ class ModelRegistry:
                 listener(ended)
 
         return tell
-
-    @staticmethod
-    async def _prepare(spec: ModelSpec, model: Any, metadata: dict[str, Any]) -> None:
-        if spec.prepare is not None:
-            await spec.prepare(model, metadata)
-
-    def _metadata(
-        self,
-        spec: ModelSpec,
-        data: TrainingData,
-        model: Any,
-        query_seconds: float,
-        fit_seconds: float,
-    ) -> dict[str, Any]:
-        trained_at = self._clock()
-        return {
-            "version": new_version(trained_at),
-            "model_type": spec.model_type,
-            "trained_at": trained_at.isoformat(),
-            "data_window": {
-                "start": data.window_start.isoformat(),
-                "end": data.window_end.isoformat(),
-            },
-            "rows_used": data.rows,
-            "metrics": dict(model.metrics),
-            "evaluation": dict(getattr(model, "evaluation", {})),
-            "feature_names": list(getattr(model, "feature_names", [])),
-            "query_seconds": round(query_seconds, 3),
-            "fit_seconds": round(fit_seconds, 3),
-        }
 
     async def _train_missing(self, trigger: Trigger) -> None:
         """Trains, one after the other, every model that is not trained yet: not here, nor in

@@ -11,7 +11,7 @@ import numpy as np
 
 from app.config import POPULAR_DAYS
 from app.core.capability import ModelService
-from app.core.registry import ModelSpec, TrainingData
+from app.core.model_spec import ModelSpec, TrainingData
 from app.core.served_version import note_served
 from app.errors import NotFound, ServiceError
 from app.recommend.filters import ServingFilters, Snapshot

@@ -1,0 +1,184 @@
+"""One training, run as a job: read the data (bounded), fit in the worker process, save a new
+version, ready it and make it live; the job and the training lease renewed while it runs, the
+job finished with its result or error, the lease released at the end."""
+
+import asyncio
+import contextlib
+from typing import Any
+
+from loguru import logger
+from pymongo.errors import PyMongoError
+
+from app.config import Settings
+from app.core.clock import Clock
+from app.core.database import Database
+from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog
+from app.core.lease import Leases
+from app.core.model_slot import ModelSlot
+from app.core.model_spec import ModelSpec, TrainingData
+from app.core.model_store import LocalModelStore
+from app.core.names import ModelName
+from app.core.runner import FitRunner, ServiceStopping
+from app.core.schemas import TrainResponse
+from app.core.store import new_version
+from app.errors import DatabaseTimeout, ServiceError
+
+STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
+_STOPPED = "The service stopped during the training; the model in service is unchanged."
+
+
+class Trainer:
+    """Runs the trainings the registry starts; one instance per registry."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        store: LocalModelStore,
+        runner: FitRunner,
+        jobs: JobLog,
+        leases: Leases,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._store = store
+        self._runner = runner
+        self._jobs = jobs
+        self._leases = leases
+        self._clock = clock
+
+    async def run(self, slot: ModelSlot, job: Job) -> dict[str, Any]:
+        """The training as a job: renewed while it runs, finished with its result or error,
+        then its lease released (after `finish`, so that a sibling's cooldown sees it)."""
+        heartbeat = asyncio.create_task(self._renew(job), name=f"job-{job.id}")
+        try:
+            try:
+                metadata = await self._train(slot, job)
+            except BaseException as exc:
+                error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 2)
+                raise
+            finally:
+                heartbeat.cancel()
+            result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
+            await self._jobs.finish(job, result, None)
+            return metadata
+        finally:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._leases.release(slot.spec.name), STOP_SECONDS / 3)
+
+    async def _renew(self, job: Job) -> None:
+        """Renews the job and the training lease while the training runs."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self._jobs.update(job)
+            try:
+                holder = await self._leases.take(job.model, job.id)
+            except (ServiceError, PyMongoError) as exc:
+                logger.warning("Could not renew the training lease of job {}: {}", job.id, exc)
+                continue
+            if holder is not None:
+                logger.error(
+                    "The {} model's training lease expired and job {} holds it now: two "
+                    "trainings run (MongoDB was unreachable longer than the lease)",
+                    job.model,
+                    holder,
+                )
+
+    async def _train(self, slot: ModelSlot, job: Job) -> dict[str, Any]:
+        spec = slot.spec
+        logger.info("Training the {} model ({}), job {}", spec.name, spec.model_type, job.id)
+        try:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            fingerprint = await self._database.data_fingerprint()
+            data = await self._read(spec)
+            query_seconds = loop.time() - started
+            await self._jobs.update(job, stage="fitting", timings={"query_seconds": query_seconds})
+            model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
+            metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
+            metadata["data_fingerprint"] = fingerprint
+            await self._jobs.update(
+                job,
+                stage="saving",
+                timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
+            )
+            metadata = await self._save(spec.name, model, metadata)
+            await self._jobs.update(job, stage="preparing")
+            await spec.prepare_served(model, metadata)
+        except ServiceError as exc:
+            slot.last_error = exc.detail
+            logger.warning("Training the {} model failed: {}", spec.name, exc.detail)
+            raise
+        except Exception as exc:
+            slot.last_error = f"Training failed unexpectedly ({type(exc).__name__}); see the log."
+            logger.exception("Training the {} model failed", spec.name)
+            raise ServiceError(f"Training the {spec.name} model failed: {slot.last_error}") from exc
+        finally:
+            slot.ended = self._clock()
+        slot.install(model, metadata)
+        logger.info(
+            "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",
+            spec.name,
+            data.rows,
+            query_seconds,
+            fit_seconds,
+            metadata["metrics"],
+        )
+        return metadata
+
+    async def _read(self, spec: ModelSpec) -> TrainingData:
+        """The training data, read within TRAINING_TIMEOUT_SECONDS, all calls together."""
+        seconds = self._settings.TRAINING_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout(seconds):
+                return await spec.read(self._clock())
+        except TimeoutError:
+            raise DatabaseTimeout(
+                f"The {spec.name} model's training data was not read within {seconds:g} s "
+                "(TRAINING_TIMEOUT_SECONDS), so the training was stopped; the model in service "
+                "stays. The database may be busy or stalled: try again later, or raise "
+                "TRAINING_TIMEOUT_SECONDS if it is just slow."
+            ) from None
+
+    async def _save(self, name: ModelName, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Saves a new version. A model that cannot be saved is served all the same: the
+        metadata says so (without paths) and the model is trained again at the next start."""
+        try:
+            return await self._store.save(name, model, metadata)
+        except Exception as exc:
+            logger.exception("The new {} model could not be saved; it is served unsaved", name)
+            reason = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            )
+            return {
+                **metadata,
+                "save_error": f"not saved ({reason}); served until the next restart",
+            }
+
+    def _metadata(
+        self,
+        spec: ModelSpec,
+        data: TrainingData,
+        model: Any,
+        query_seconds: float,
+        fit_seconds: float,
+    ) -> dict[str, Any]:
+        trained_at = self._clock()
+        return {
+            "version": new_version(trained_at),
+            "model_type": spec.model_type,
+            "trained_at": trained_at.isoformat(),
+            "data_window": {
+                "start": data.window_start.isoformat(),
+                "end": data.window_end.isoformat(),
+            },
+            "rows_used": data.rows,
+            "metrics": dict(model.metrics),
+            "evaluation": dict(getattr(model, "evaluation", {})),
+            "feature_names": list(getattr(model, "feature_names", [])),
+            "query_seconds": round(query_seconds, 3),
+            "fit_seconds": round(fit_seconds, 3),
+        }
