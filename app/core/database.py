@@ -48,6 +48,10 @@ async def database_errors(
         raise
 
 
+# How long shutdown waits for the watcher's last ping, then for the client to close.
+_STOP_SECONDS = 1.0
+
+
 class Database:
     """Owns the `AsyncMongoClient` and knows whether MongoDB answered its last ping.
 
@@ -149,11 +153,12 @@ class Database:
         left shutdown waiting; a ping is bounded by MONGODB_TIMEOUT_MS anyway."""
         self._stopping.set()
         if self._watcher is not None:
-            bound = self._settings.MONGODB_TIMEOUT_MS / 1000 + 1
-            _, pending = await asyncio.wait({self._watcher}, timeout=bound)
+            _, pending = await asyncio.wait({self._watcher}, timeout=_STOP_SECONDS)
             for task in pending:
                 task.cancel()
-        await self.client.close()
+        # Closing ends the server's sessions: not worth waiting for on a stalled server.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.client.close(), _STOP_SECONDS)
 
 
 def _redact(url: str) -> str:
