@@ -21,8 +21,10 @@ from typing import Any
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
 from loguru import logger
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from app.core.database import database_errors
 from app.core.model_store import LocalModelStore
@@ -71,7 +73,7 @@ class GridFSModelStore(LocalModelStore):
             if self.files.current(name) != version:
                 try:
                     await self._serve_here(name, version)
-                except (ServiceError, VersionUnknown, OSError) as exc:
+                except (ServiceError, PyMongoError, VersionUnknown, OSError) as exc:
                     logger.warning(
                         "Could not copy the {} model's version {}: {}", name, version, exc
                     )
@@ -140,8 +142,8 @@ class GridFSModelStore(LocalModelStore):
                     if orphan and file_id.generation_time < oldest:
                         await self._chunks.delete_many({"files_id": file_id})
                         removed += 1
-        except ServiceError as exc:
-            logger.warning("GridFS leftovers not swept: {}", exc.detail)
+        except (ServiceError, PyMongoError) as exc:
+            logger.warning("GridFS leftovers not swept: {}", _reason(exc))
         return removed
 
     async def _serve_here(self, name: str, version: str) -> None:
@@ -167,9 +169,12 @@ class GridFSModelStore(LocalModelStore):
             document = await self._files.find_one({"filename": _filename(name, version)})
         if document is None:
             raise VersionUnknown(version)
-        async with database_errors(self._transfer_seconds, _TRANSFER_BOUND):
-            stream = await self._bucket.open_download_stream(document["_id"])
-            data = await stream.read()
+        try:
+            async with database_errors(self._transfer_seconds, _TRANSFER_BOUND):
+                stream = await self._bucket.open_download_stream(document["_id"])
+                data = await stream.read()
+        except NoFile:  # pruned by another replica meanwhile
+            raise VersionUnknown(version) from None
         signed = (document.get("metadata") or {}).get("signed")
         # An id other than the file's, or none, breaks the signature: such a copy is refused.
         metadata = {**(signed if isinstance(signed, dict) else {}), "version": version}
@@ -203,8 +208,12 @@ class GridFSModelStore(LocalModelStore):
                     if _version_of(document) not in live:
                         await self._bucket.delete(document["_id"])
                         logger.info("Pruned {} model version {}", name, _version_of(document))
-        except ServiceError as exc:
-            logger.warning("Old {} model versions not pruned: {}", name, exc.detail)
+        except (ServiceError, PyMongoError) as exc:
+            logger.warning("Old {} model versions not pruned: {}", name, _reason(exc))
+
+
+def _reason(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
 
 
 def _filename(name: str, version: str) -> str:

@@ -236,6 +236,8 @@ class ModelRegistry:
             await self._store.refresh()
         except ServiceError as exc:
             logger.debug("Model store not refreshed: {}", exc.detail)
+        except PyMongoError as exc:
+            logger.warning("Model store not refreshed: {}: {}", type(exc).__name__, exc)
 
     async def _load_then_train(self) -> None:
         """Sweeps what a crash left half-written, loads saved models (in threads), then trains
