@@ -49,7 +49,7 @@ async def database_errors(
 
 
 # How long shutdown waits for the watcher's last ping, then for the client to close.
-_STOP_SECONDS = 1.0
+CLOSE_SECONDS = 0.5
 
 
 class Database:
@@ -153,12 +153,12 @@ class Database:
         left shutdown waiting; a ping is bounded by MONGODB_TIMEOUT_MS anyway."""
         self._stopping.set()
         if self._watcher is not None:
-            _, pending = await asyncio.wait({self._watcher}, timeout=_STOP_SECONDS)
+            _, pending = await asyncio.wait({self._watcher}, timeout=CLOSE_SECONDS)
             for task in pending:
                 task.cancel()
         # Closing ends the server's sessions: not worth waiting for on a stalled server.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.client.close(), _STOP_SECONDS)
+            await asyncio.wait_for(self.client.close(), CLOSE_SECONDS)
 
 
 def _redact(url: str) -> str:
