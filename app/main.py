@@ -77,11 +77,7 @@ def _lifespan(
             database.db, settings.JOBS_COLLECTION, settings.MONGODB_TIMEOUT_MS / 1000, clock
         )
         leases = Leases(
-            database.db,
-            settings.JOBS_COLLECTION,
-            jobs.replica,
-            settings.MONGODB_TIMEOUT_MS / 1000,
-            clock,
+            database.db, settings.JOBS_COLLECTION, jobs.replica, settings.MONGODB_TIMEOUT_MS / 1000
         )
         registry = ModelRegistry(
             settings, database, _artifact_store(settings), FitRunner(), jobs, leases, clock
