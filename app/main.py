@@ -80,11 +80,7 @@ def _lifespan(
             database.db, settings.JOBS_COLLECTION, settings.MONGODB_TIMEOUT_MS / 1000, clock
         )
         leases = Leases(
-            database.db,
-            settings.JOBS_COLLECTION,
-            jobs.replica,
-            settings.MONGODB_TIMEOUT_MS / 1000,
-            clock,
+            database.db, settings.JOBS_COLLECTION, jobs.replica, settings.MONGODB_TIMEOUT_MS / 1000
         )
         registry = ModelRegistry(
             settings, database, _model_store(settings, database), FitRunner(), jobs, leases, clock

@@ -47,6 +47,12 @@ def test_clock() -> datetime:
     return NOW + timedelta(seconds=time.monotonic() - _STARTED)
 
 
+def server_now() -> datetime:
+    """MongoDB's clock in the tests, which judges leases and abandoned jobs: the session's
+    SecantusDB runs in this process, on the wall clock (months after `NOW`)."""
+    return datetime.now(UTC)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

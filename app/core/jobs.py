@@ -1,9 +1,13 @@
 """Training jobs: every training, whoever asked for it, is a job recorded in MongoDB, so that any
 replica answers about any job (which replica trains is decided by the lease, `lease.py`).
 
-A running job is renewed (`updated_at`) every HEARTBEAT_SECONDS; one that has not been renewed
-for STALE_SECONDS belongs to a replica that died, and is reported as failed. Writes are bounded
-and best effort: a job is also kept in this process's memory, so a training goes on, and its
+A running job is renewed every HEARTBEAT_SECONDS; one that has not been renewed for
+STALE_SECONDS belongs to a replica that died, and is reported as failed. Another replica's job is
+judged by MongoDB's clock (each write sets `renewed_at` to the server's `$$NOW`, each read
+compares it with the server's now), so replicas whose clocks disagree agree on which jobs are
+abandoned; `created_at`, `updated_at` and `finished_at` are the writer's clock, as reported.
+This process's own jobs are judged by its own clock, which wrote them. Writes are bounded and
+best effort: a job is also kept in this process's memory, so a training goes on, and its
 caller gets its answer, while MongoDB is down."""
 
 import os
@@ -22,6 +26,7 @@ from pymongo.errors import PyMongoError
 
 from app.core.clock import Clock
 from app.core.database import database_errors
+from app.core.server_time import NOW_MILLIS, older_than
 from app.errors import ServiceError
 
 JobState = Literal["running", "succeeded", "failed"]
@@ -31,6 +36,21 @@ HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
 _KEPT_IN_MEMORY = 200
 _KEPT_DAYS = 30
+# Stored beside a job's fields, never one of them: when MongoDB last wrote it, and (on reads)
+# whether it is stale by MongoDB's clock. A job written before `renewed_at` existed falls back
+# to its writer's `updated_at`.
+_SERVER_FIELDS = ("_id", "renewed_at", "stale")
+_RENEWED = {"renewed_at": "$$NOW"}
+_SET_STALE: dict[str, Any] = {
+    "$set": {
+        "stale": {
+            "$and": [
+                {"$eq": ["$state", "running"]},
+                older_than({"$ifNull": ["$renewed_at", "$updated_at"]}, STALE_SECONDS),
+            ]
+        }
+    }
+}
 
 
 def new_job_id() -> str:
@@ -54,17 +74,24 @@ class Job:
     status_code: int | None = None
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> "Job":
-        return cls(**{k: v for k, v in document.items() if k != "_id"}, id=document["_id"])
+    def seen_in(cls, document: dict[str, Any]) -> "Job":
+        """A job read with `_SET_STALE`: failed if its replica stopped renewing it."""
+        fields = {k: v for k, v in document.items() if k not in _SERVER_FIELDS}
+        job = cls(**fields, id=document["_id"])
+        return job.abandoned() if document.get("stale") else job
 
     def document(self) -> dict[str, Any]:
         fields = asdict(self)
         return {"_id": fields.pop("id"), **fields}
 
     def as_seen(self, now: datetime) -> "Job":
-        """A running job whose replica stopped renewing it is failed, whatever it says."""
+        """One of this process's jobs, judged by the clock that renewed it."""
         if self.state != "running" or now - self.updated_at < timedelta(seconds=STALE_SECONDS):
             return self
+        return self.abandoned()
+
+    def abandoned(self) -> "Job":
+        """A running job whose replica stopped renewing it is failed, whatever it says."""
         return replace(
             self,
             state="failed",
@@ -90,7 +117,7 @@ class JobLog:
         now = self._clock()
         job = Job(job_id, model, trigger, self.replica, now, now)
         self._keep(job)
-        await self._write("record", job, insert=True)
+        await self._write("record", job, prune=True)
         return job
 
     async def update(self, job: Job, **changes: Any) -> Job:
@@ -122,32 +149,43 @@ class JobLog:
         if job_id in self._local:
             return self._local[job_id].as_seen(self._clock())
         async with database_errors(self._seconds):
-            document = await self._collection.find_one({"_id": job_id})
-        return Job.from_document(document).as_seen(self._clock()) if document else None
+            cursor = await self._collection.aggregate([{"$match": {"_id": job_id}}, _SET_STALE])
+            documents = await cursor.to_list(1)
+        return Job.seen_in(documents[0]) if documents else None
 
     async def recent(self, limit: int, model: str | None = None) -> list[Job]:
         """The latest jobs, newest first, from MongoDB, with this process's own records."""
         query = {"model": model} if model else {}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": query},
+            {"$sort": {"created_at": DESCENDING}},
+            {"$limit": limit},
+            _SET_STALE,
+        ]
         async with database_errors(self._seconds):
-            cursor = self._collection.find(query).sort("created_at", DESCENDING).limit(limit)
-            jobs = {d["_id"]: Job.from_document(d) async for d in cursor}
-        jobs |= {k: v for k, v in self._local.items() if k in jobs}
+            cursor = await self._collection.aggregate(pipeline)
+            jobs = {d["_id"]: Job.seen_in(d) async for d in cursor}
         now = self._clock()
-        return [job.as_seen(now) for job in jobs.values()]
+        jobs |= {k: v.as_seen(now) for k, v in self._local.items() if k in jobs}
+        return list(jobs.values())
 
-    async def last_finished(self, model: str) -> datetime | None:
-        """When the model's latest finished job ended, in any replica; None if none, or if
-        MongoDB does not answer."""
+    async def seconds_since_finished(self, model: str) -> float | None:
+        """Seconds since the model's latest finished job ended, in any replica, by MongoDB's
+        clock (its last write's `renewed_at`; a job written before that field existed counts
+        from its replica's `finished_at`); None if none, or if MongoDB does not answer."""
+        ended = {"$ifNull": ["$renewed_at", "$finished_at"]}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"model": model, "finished_at": {"$ne": None}}},
+            {"$sort": {"finished_at": DESCENDING}},
+            {"$limit": 1},
+            {"$project": {"_id": 0, "ms": {"$subtract": [NOW_MILLIS, {"$toLong": ended}]}}},
+        ]
         try:
             async with database_errors(self._seconds):
-                document = await self._collection.find_one(
-                    {"model": model, "finished_at": {"$ne": None}},
-                    sort=[("finished_at", DESCENDING)],
-                    projection={"finished_at": 1},
-                )
+                found = await (await self._collection.aggregate(pipeline)).to_list(1)
         except ServiceError:
             return None
-        return document["finished_at"] if document else None
+        return max(0.0, found[0]["ms"] / 1000) if found else None
 
     def _keep(self, job: Job) -> None:
         self._local[job.id] = job
@@ -155,14 +193,15 @@ class JobLog:
         while len(self._local) > _KEPT_IN_MEMORY:
             self._local.popitem(last=False)
 
-    async def _write(self, what: str, job: Job, insert: bool = False) -> None:
+    async def _write(self, what: str, job: Job, prune: bool = False) -> None:
         try:
             async with database_errors(self._seconds):
-                if insert:
-                    await self._collection.insert_one(job.document())
+                written = {"$mergeObjects": [{"$literal": job.document()}, _RENEWED]}
+                await self._collection.update_one(
+                    {"_id": job.id}, [{"$replaceWith": written}], upsert=True
+                )
+                if prune:
                     old = job.created_at - timedelta(days=_KEPT_DAYS)
                     await self._collection.delete_many({"created_at": {"$lt": old}})
-                else:
-                    await self._collection.replace_one({"_id": job.id}, job.document(), upsert=True)
         except (ServiceError, PyMongoError) as exc:
             logger.warning("Could not {} training job {} in MongoDB: {}", what, job.id, exc)

@@ -127,12 +127,12 @@ class ModelRegistry:
 
     async def seconds_since_training(self, name: ModelName) -> float | None:
         """Seconds since the model's last training ended, whatever its outcome, in this process
-        or any other of the deployment (their jobs); None before any."""
-        ended = [self._slots[name].ended]
+        or any other of the deployment (their jobs, by MongoDB's clock); None before any."""
+        ended = self._slots[name].ended
+        ages = [None if ended is None else (self._clock() - ended).total_seconds()]
         if self._database.connected:
-            ended.append(await self._jobs.last_finished(name))
-        latest = max((moment for moment in ended if moment is not None), default=None)
-        return None if latest is None else (self._clock() - latest).total_seconds()
+            ages.append(await self._jobs.seconds_since_finished(name))
+        return min((age for age in ages if age is not None), default=None)
 
     def states(self) -> dict[ModelName, ModelState]:
         return {name: slot.state for name, slot in self._slots.items()}

@@ -74,8 +74,11 @@ async def test_a_failed_training_is_a_failed_job_with_its_reason(
 async def test_another_replicas_training_is_joined_and_a_dead_ones_is_failed(
     mongo_server: SecantusDBServer, tmp_path: Path
 ) -> None:
+    """The other replica's lease and jobs are dated by MongoDB's clock, months after the app's
+    (`test_clock`): the lease and the jobs' liveness are judged by MongoDB's."""
     settings = make_settings(mongo_server.uri, tmp_path)
     now = factories.test_clock()
+    server_now = factories.server_now()
     live = {
         "model": "recommend",
         "trigger": "schedule",
@@ -89,8 +92,9 @@ async def test_another_replicas_training_is_joined_and_a_dead_ones_is_failed(
         "result": None,
         "error": None,
         "status_code": None,
+        "renewed_at": server_now,
     }
-    abandoned = {**live, "model": "forecast", "updated_at": now - timedelta(minutes=5)}
+    abandoned = {**live, "model": "forecast", "renewed_at": server_now - timedelta(minutes=5)}
     async with trained(settings) as client:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_server.uri)
         jobs = mongo[SEEDED_DB][settings.JOBS_COLLECTION]
@@ -98,7 +102,7 @@ async def test_another_replicas_training_is_joined_and_a_dead_ones_is_failed(
         lease = {
             "holder": "other-host:7",
             "job": "live-job",
-            "expires_at": now + timedelta(minutes=1),
+            "expires_at": server_now + timedelta(minutes=1),
         }
         await mongo[SEEDED_DB][f"{settings.JOBS_COLLECTION}_leases"].insert_one(
             {"_id": "recommend", **lease}
@@ -160,7 +164,7 @@ async def test_a_lease_left_by_a_crashed_process_delays_a_missing_model_only_unt
     monkeypatch.setattr(lease, "LEASE_SECONDS", 2.0)
     settings = make_settings(mongo_server.uri, tmp_path)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_server.uri)
-    expires = factories.test_clock() + timedelta(seconds=3)
+    expires = factories.server_now() + timedelta(seconds=3)
     await mongo[SEEDED_DB][f"{settings.JOBS_COLLECTION}_leases"].insert_one(
         {"_id": "forecast", "holder": "crashed:1", "job": "lost-job", "expires_at": expires}
     )
