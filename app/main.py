@@ -36,6 +36,7 @@ from app.core.runner import FitRunner
 from app.core.served_version import ModelVersionHeader
 from app.core.signing import signing_key
 from app.core.store import ArtifactStore
+from app.core.trainer import ModelParts
 from app.forecast import api as forecast_api
 from app.forecast.service import ForecastService
 from app.logging import configure_logging
@@ -82,8 +83,9 @@ def _lifespan(
         leases = Leases(
             database.db, settings.JOBS_COLLECTION, jobs.replica, settings.MONGODB_TIMEOUT_MS / 1000
         )
+        store = _model_store(settings, database)
         registry = ModelRegistry(
-            settings, database, _model_store(settings, database), FitRunner(), jobs, leases, clock
+            ModelParts(settings, database, store, FitRunner(), jobs, leases, clock)
         )
         forecast = ForecastService(settings, database.db, registry, clock)
         anomaly = AnomalyService(settings, database.db, registry, clock)

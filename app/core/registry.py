@@ -16,20 +16,14 @@ from typing import Any, Literal
 from loguru import logger
 from pymongo.errors import PyMongoError
 
-from app.config import Settings
 from app.core import lease
-from app.core.clock import Clock
-from app.core.database import Database
-from app.core.jobs import Job, JobLog, Trigger, new_job_id
-from app.core.lease import Leases
+from app.core.jobs import Job, Trigger, new_job_id
 from app.core.model_slot import ModelSlot, Training
 from app.core.model_spec import ModelSpec, TrainingEnded
-from app.core.model_store import LocalModelStore
 from app.core.names import ModelName, ModelState
-from app.core.runner import FitRunner
 from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, VersionUnknown
-from app.core.trainer import STOP_SECONDS, Trainer
+from app.core.trainer import STOP_SECONDS, ModelParts, Trainer
 from app.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -75,30 +69,15 @@ class ModelRegistry:
     """Holds every registered model; one instance per application. It owns its background
     tasks (loading, periodic retraining, retrying untrained models): `start` and `stop`."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        database: Database,
-        store: LocalModelStore,
-        runner: FitRunner,
-        jobs: JobLog,
-        leases: Leases,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._database = database
-        self._store = store
-        self._runner = runner
-        self._jobs = jobs
-        self._leases = leases
-        self._clock = clock
-        self._trainer = Trainer(settings, database, store, runner, jobs, leases, clock)
+    def __init__(self, parts: ModelParts) -> None:
+        self._parts = parts
+        self._trainer = Trainer(parts)
         self._slots: dict[ModelName, ModelSlot] = {}
         self._loaded = False
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._training_listeners: list[Callable[[TrainingEnded], None]] = []
-        database.on_connect(self._on_database_back)
+        parts.database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec) -> None:
         self._slots[spec.name] = ModelSlot(spec)
@@ -129,9 +108,9 @@ class ModelRegistry:
         """Seconds since the model's last training ended, whatever its outcome, in this process
         or any other of the deployment (their jobs, by MongoDB's clock); None before any."""
         ended = self._slots[name].ended
-        ages = [None if ended is None else (self._clock() - ended).total_seconds()]
-        if self._database.connected:
-            ages.append(await self._jobs.seconds_since_finished(name))
+        ages = [None if ended is None else (self._parts.clock() - ended).total_seconds()]
+        if self._parts.database.connected:
+            ages.append(await self._parts.jobs.seconds_since_finished(name))
         return min((age for age in ages if age is not None), default=None)
 
     def states(self) -> dict[ModelName, ModelState]:
@@ -168,9 +147,9 @@ class ModelRegistry:
         """Starts the background tasks: load or train every model, then keep them fresh."""
         self._spawn(self._load_then_train(), "models-start")
         self._spawn(self._sync_periodically(), "models-sync")
-        if self._settings.RETRAIN_INTERVAL_HOURS > 0:
+        if self._parts.settings.RETRAIN_INTERVAL_HOURS > 0:
             self._spawn(self._retrain_periodically(), "models-retrain")
-        if self._settings.UNTRAINED_RETRY_MINUTES > 0:
+        if self._parts.settings.UNTRAINED_RETRY_MINUTES > 0:
             self._spawn(self._retry_untrained_periodically(), "models-retry-untrained")
 
     async def stop(self) -> None:
@@ -183,7 +162,7 @@ class ModelRegistry:
         tasks = [*self._tasks, *(s.task for s in self._slots.values() if s.task is not None)]
         for task in tasks:
             task.cancel()
-        self._runner.stop()
+        self._parts.runner.stop()
         pending = [task for task in tasks if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=STOP_SECONDS)
@@ -204,7 +183,7 @@ class ModelRegistry:
         """Loads the store's current version if it changed; a request waits for that at most
         SYNC_WAIT_SECONDS (the load goes on, and the version served until then answers)."""
         name = slot.spec.name
-        if slot.training or self._store.pointer_stamp(name) == slot.seen:
+        if slot.training or self._parts.store.pointer_stamp(name) == slot.seen:
             return
         if slot.sync_task is None or slot.sync_task.done():
             slot.sync_task = asyncio.create_task(self._sync_now(slot), name=f"sync-{name}")
@@ -213,8 +192,8 @@ class ModelRegistry:
 
     async def _sync_now(self, slot: ModelSlot) -> None:
         name = slot.spec.name
-        stamp = self._store.pointer_stamp(name)
-        current = self._store.current(name)
+        stamp = self._parts.store.pointer_stamp(name)
+        current = self._parts.store.current(name)
         if stamp == slot.seen or current is None or slot.training:
             return
         if current != (slot.metadata or {}).get("version"):
@@ -225,7 +204,7 @@ class ModelRegistry:
     async def _sync_periodically(self) -> None:
         """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
         while True:
-            await asyncio.sleep(self._settings.MODEL_SYNC_SECONDS)
+            await asyncio.sleep(self._parts.settings.MODEL_SYNC_SECONDS)
             await self._refresh_store()
             await self.sync()
 
@@ -233,7 +212,7 @@ class ModelRegistry:
         """Follows versions saved by other replicas (a GridFS store); while MongoDB is
         unreachable, this host's copies serve."""
         try:
-            await self._store.refresh()
+            await self._parts.store.refresh()
         except ServiceError as exc:
             logger.debug("Model store not refreshed: {}", exc.detail)
         except PyMongoError as exc:
@@ -242,14 +221,14 @@ class ModelRegistry:
     async def _load_then_train(self) -> None:
         """Sweeps what a crash left half-written, loads saved models (in threads), then trains
         those missing if MongoDB is up."""
-        swept = await self._store.sweep()
+        swept = await self._parts.store.sweep()
         if swept:
             logger.warning("Removed {} temporary model files left by an interrupted save", swept)
         await self._refresh_store()
         for slot in self._slots.values():
             await self._load(slot)
         self._loaded = True
-        if self._database.connected:
+        if self._parts.database.connected:
             await self._train_missing("start-up")
 
     async def _load(self, slot: ModelSlot) -> None:
@@ -258,7 +237,7 @@ class ModelRegistry:
         name, model_type = slot.spec.name, slot.spec.model_type
         slot.loading = True
         try:
-            found = await self._store.load_current(name, model_type)
+            found = await self._parts.store.load_current(name, model_type)
             if found is not None:
                 await slot.spec.prepare_served(*found)
                 slot.install(*found)
@@ -275,7 +254,9 @@ class ModelRegistry:
     async def versions(self, name: ModelName) -> list[dict[str, Any]]:
         """Every saved version of a model, newest first, and whether it is the live one."""
         live = (self._slots[name].metadata or {}).get("version")
-        return [{**v, "live": v.get("version") == live} for v in await self._store.versions(name)]
+        return [
+            {**v, "live": v.get("version") == live} for v in await self._parts.store.versions(name)
+        ]
 
     async def rollback(self, name: ModelName, version: str | None) -> dict[str, Any]:
         """Serves a saved version again (by default the one before the live one) and makes it
@@ -293,16 +274,16 @@ class ModelRegistry:
             return await self._roll_back(slot, name, version)
         finally:
             with contextlib.suppress(Exception):
-                await self._leases.release(name)
+                await self._parts.leases.release(name)
 
     async def _roll_back(
         self, slot: ModelSlot, name: ModelName, version: str | None
     ) -> dict[str, Any]:
         version = version or await self._previous_version(name)
         try:
-            model, metadata = await self._store.load(name, version, slot.spec.model_type)
+            model, metadata = await self._parts.store.load(name, version, slot.spec.model_type)
         except VersionUnknown:
-            known = [v["version"] for v in await self._store.versions(name)]
+            known = [v["version"] for v in await self._parts.store.versions(name)]
             raise NotFound(
                 f"The {name} model has no saved version {brief(version)}; saved versions: "
                 f"{', '.join(known) or 'none'} (GET /api/v1/models lists them)."
@@ -311,7 +292,7 @@ class ModelRegistry:
             raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
         await slot.spec.prepare_served(model, metadata)
         try:
-            await self._store.set_current(name, version)
+            await self._parts.store.set_current(name, version)
         except VersionUnknown:
             raise NotFound(f"The {name} model's version {version} was pruned meanwhile.") from None
         slot.install(model, metadata)
@@ -320,7 +301,7 @@ class ModelRegistry:
 
     async def _previous_version(self, name: ModelName) -> str:
         live = (self._slots[name].metadata or {}).get("version")
-        saved = await self._store.versions(name)
+        saved = await self._parts.store.versions(name)
         older = [v["version"] for v in saved if live and v["version"] < live]
         if not older:
             raise NotFound(f"The {name} model has no saved version older than the live one.")
@@ -329,7 +310,7 @@ class ModelRegistry:
     def job(self, name: ModelName) -> Job | None:
         """This process's latest job for the model, as last recorded."""
         job = self._slots[name].job
-        return self._jobs.latest(job) if job is not None else None
+        return self._parts.jobs.latest(job) if job is not None else None
 
     async def submit(self, name: ModelName, trigger: Trigger) -> tuple[Job, Training | None]:
         """Starts a training job, or joins the one under way: in this process (its task), or
@@ -342,7 +323,7 @@ class ModelRegistry:
             holder = await self._take_lease(name, job_id)
             if holder is not None:
                 return await self._job_elsewhere(name, holder), None
-            job = slot.job = await self._jobs.start(job_id, name, trigger)
+            job = slot.job = await self._parts.jobs.start(job_id, name, trigger)
             task = slot.task = asyncio.create_task(
                 self._trainer.run(slot, job), name=f"train-{name}"
             )
@@ -353,7 +334,7 @@ class ModelRegistry:
     async def _job_elsewhere(self, name: ModelName, job_id: str) -> Job:
         """The lease holder's job; it records it just after taking the lease."""
         for _ in range(_JOB_READS):
-            job = await self._jobs.get(job_id)
+            job = await self._parts.jobs.get(job_id)
             if job is not None:
                 return job
             await asyncio.sleep(_JOB_READ_PAUSE)
@@ -365,7 +346,7 @@ class ModelRegistry:
         on and fails at its read, as it would alone. MongoDB up but failing or too slow to
         answer is a 503: training then could make two trainers."""
         try:
-            return await self._leases.take(name, job_id)
+            return await self._parts.leases.take(name, job_id)
         except DatabaseUnavailable as exc:
             logger.warning("No training lease for the {} model: {}", name, exc.detail)
             return None
@@ -440,18 +421,18 @@ class ModelRegistry:
         """Retrains every model each RETRAIN_INTERVAL_HOURS, until cancelled at shutdown: not one
         a sibling trained less than half an interval ago, nor one whose data did not change
         (same transaction count and latest transaction as when it was trained)."""
-        interval = self._settings.RETRAIN_INTERVAL_HOURS * 3600
+        interval = self._parts.settings.RETRAIN_INTERVAL_HOURS * 3600
         while True:
             await asyncio.sleep(interval)
             logger.info("Periodic retraining of every model")
-            fingerprint = await self._database.data_fingerprint()
+            fingerprint = await self._parts.database.data_fingerprint()
             for name, slot in self._slots.items():
                 await self._sync(slot)
                 if fingerprint and fingerprint == (slot.metadata or {}).get("data_fingerprint"):
                     logger.info("No new transactions since the {} model was trained", name)
                     continue
                 trained_at = slot.trained_at
-                if trained_at and (self._clock() - trained_at).total_seconds() < interval / 2:
+                if trained_at and (self._parts.clock() - trained_at).total_seconds() < interval / 2:
                     logger.info(
                         "The {} model was trained {} (by a sibling): not again", name, trained_at
                     )
@@ -461,9 +442,9 @@ class ModelRegistry:
     async def _retry_untrained_periodically(self) -> None:
         """Every UNTRAINED_RETRY_MINUTES, trains the models that are still missing (the data may
         have arrived since), so a fresh deployment needs no one to call /train."""
-        interval = self._settings.UNTRAINED_RETRY_MINUTES * 60
+        interval = self._parts.settings.UNTRAINED_RETRY_MINUTES * 60
         while True:
             await asyncio.sleep(interval)
             missing = any(s.model is None for s in self._slots.values())
-            if self._database.connected and missing:
+            if self._parts.database.connected and missing:
                 await self._train_missing("retry")

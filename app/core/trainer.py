@@ -4,6 +4,7 @@ job finished with its result or error, the lease released at the end."""
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
@@ -27,26 +28,24 @@ STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelle
 _STOPPED = "The service stopped during the training; the model in service is unchanged."
 
 
+@dataclass(frozen=True)
+class ModelParts:
+    """What the registry and its trainings work with, built once by the application."""
+
+    settings: Settings
+    database: Database
+    store: LocalModelStore
+    runner: FitRunner
+    jobs: JobLog
+    leases: Leases
+    clock: Clock
+
+
 class Trainer:
     """Runs the trainings the registry starts; one instance per registry."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        database: Database,
-        store: LocalModelStore,
-        runner: FitRunner,
-        jobs: JobLog,
-        leases: Leases,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._database = database
-        self._store = store
-        self._runner = runner
-        self._jobs = jobs
-        self._leases = leases
-        self._clock = clock
+    def __init__(self, parts: ModelParts) -> None:
+        self._parts = parts
 
     async def run(self, slot: ModelSlot, job: Job) -> dict[str, Any]:
         """The training as a job: renewed while it runs, finished with its result or error,
@@ -58,24 +57,26 @@ class Trainer:
             except BaseException as exc:
                 error = exc if isinstance(exc, Exception) else ServiceStopping(_STOPPED)
                 with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(self._jobs.finish(job, None, error), STOP_SECONDS / 2)
+                    await asyncio.wait_for(
+                        self._parts.jobs.finish(job, None, error), STOP_SECONDS / 2
+                    )
                 raise
             finally:
                 heartbeat.cancel()
             result = TrainResponse.from_metadata(slot.spec.name, metadata).model_dump(mode="json")
-            await self._jobs.finish(job, result, None)
+            await self._parts.jobs.finish(job, result, None)
             return metadata
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._leases.release(slot.spec.name), STOP_SECONDS / 3)
+                await asyncio.wait_for(self._parts.leases.release(slot.spec.name), STOP_SECONDS / 3)
 
     async def _renew(self, job: Job) -> None:
         """Renews the job and the training lease while the training runs."""
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self._jobs.update(job)
+            await self._parts.jobs.update(job)
             try:
-                holder = await self._leases.take(job.model, job.id)
+                holder = await self._parts.leases.take(job.model, job.id)
             except (ServiceError, PyMongoError) as exc:
                 logger.warning("Could not renew the training lease of job {}: {}", job.id, exc)
                 continue
@@ -93,20 +94,22 @@ class Trainer:
         try:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            fingerprint = await self._database.data_fingerprint()
+            fingerprint = await self._parts.database.data_fingerprint()
             data = await self._read(spec)
             query_seconds = loop.time() - started
-            await self._jobs.update(job, stage="fitting", timings={"query_seconds": query_seconds})
-            model, fit_seconds = await self._runner.fit(spec.fit, data.arguments)
+            await self._parts.jobs.update(
+                job, stage="fitting", timings={"query_seconds": query_seconds}
+            )
+            model, fit_seconds = await self._parts.runner.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata["data_fingerprint"] = fingerprint
-            await self._jobs.update(
+            await self._parts.jobs.update(
                 job,
                 stage="saving",
                 timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
             )
             metadata = await self._save(spec.name, model, metadata)
-            await self._jobs.update(job, stage="preparing")
+            await self._parts.jobs.update(job, stage="preparing")
             await spec.prepare_served(model, metadata)
         except ServiceError as exc:
             slot.last_error = exc.detail
@@ -117,7 +120,7 @@ class Trainer:
             logger.exception("Training the {} model failed", spec.name)
             raise ServiceError(f"Training the {spec.name} model failed: {slot.last_error}") from exc
         finally:
-            slot.ended = self._clock()
+            slot.ended = self._parts.clock()
         slot.install(model, metadata)
         logger.info(
             "Trained the {} model on {} rows (query {:.2f}s, fit {:.2f}s): {}",
@@ -131,10 +134,10 @@ class Trainer:
 
     async def _read(self, spec: ModelSpec) -> TrainingData:
         """The training data, read within TRAINING_TIMEOUT_SECONDS, all calls together."""
-        seconds = self._settings.TRAINING_TIMEOUT_SECONDS
+        seconds = self._parts.settings.TRAINING_TIMEOUT_SECONDS
         try:
             async with asyncio.timeout(seconds):
-                return await spec.read(self._clock())
+                return await spec.read(self._parts.clock())
         except TimeoutError:
             raise DatabaseTimeout(
                 f"The {spec.name} model's training data was not read within {seconds:g} s "
@@ -147,7 +150,7 @@ class Trainer:
         """Saves a new version. A model that cannot be saved is served all the same: the
         metadata says so (without paths) and the model is trained again at the next start."""
         try:
-            return await self._store.save(name, model, metadata)
+            return await self._parts.store.save(name, model, metadata)
         except Exception as exc:
             logger.exception("The new {} model could not be saved; it is served unsaved", name)
             reason = (
@@ -166,7 +169,7 @@ class Trainer:
         query_seconds: float,
         fit_seconds: float,
     ) -> dict[str, Any]:
-        trained_at = self._clock()
+        trained_at = self._parts.clock()
         return {
             "version": new_version(trained_at),
             "model_type": spec.model_type,
