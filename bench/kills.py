@@ -20,6 +20,7 @@ Health is called every 50 ms throughout. Figures are printed and written to
 bench/results/kills.json."""
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -105,21 +106,30 @@ class Service:
             TRAIN_WAIT_SECONDS="0",  # a train request answers 202 and its job at once
         )
 
-    def kill(self) -> dict[str, Any]:
-        """SIGKILL to the whole process group: how many processes it held (server, uvicorn
-        workers, fit workers), the pids still alive 10 s later (none expected), and how long
-        they took to go."""
+    def group(self) -> list[int]:
+        """The live (not zombie) processes of the service's process group."""
         assert self.process is not None
-        family = psutil.Process(self.process.pid).children(recursive=True)
+        found = []
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, OSError):
+                if (
+                    os.getpgid(process.pid) == self.process.pid
+                    and process.status() != psutil.STATUS_ZOMBIE
+                ):
+                    found.append(process.pid)
+        return found
+
+    def kill(self) -> dict[str, Any]:
+        """SIGKILL to the whole process group, at once (nothing is looked up before: a save
+        moves on in milliseconds); then the pids of the group still alive 10 s later (none
+        expected), and how long the group took to go."""
+        assert self.process is not None
         started = time.perf_counter()
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
-        _, alive = psutil.wait_procs(family, timeout=10)
-        return {
-            "processes": 1 + len(family),
-            "alive_after": [p.pid for p in alive],
-            "gone_s": round(time.perf_counter() - started, 2),
-        }
+        while (alive := self.group()) and time.perf_counter() - started < 10:
+            time.sleep(0.05)
+        return {"alive_after": alive, "gone_s": round(time.perf_counter() - started, 2)}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -174,6 +184,11 @@ def wait_serving(service: Service, user: str, started: float) -> dict[str, Any]:
     }
 
 
+def _names(state: dict[str, Any]) -> set[str]:
+    """Every entry of a `store_state`."""
+    return {*state["versions"], *state["staging"], *state["pointer_tmp"]}
+
+
 def store_state(directory: Path) -> dict[str, Any]:
     """What a model's directory holds: the `current` pointer, versions, staging directories
     (with their files' sizes) and pointer temporaries."""
@@ -199,20 +214,21 @@ def _current(directory: Path) -> str | None:
         return None
 
 
-def _reached(aim: str, directory: Path, versions_before: set[str]) -> bool:
-    """Whether the save in `directory` shows `aim` (see `Kill`); cheap, called every ms."""
+def _reached(aim: str, directory: Path, before: set[str]) -> bool:
+    """Whether the save in `directory` shows `aim` (see `Kill`) in an entry that was not there
+    `before` (an earlier kill's leftovers are not this save); cheap, called every ms."""
     try:
-        names = os.listdir(directory)
+        names = set(os.listdir(directory)) - before - {CURRENT}
     except FileNotFoundError:
         return False
-    pointers = [n for n in names if n.startswith(f".{CURRENT}.")]
-    staging = [n for n in names if n.startswith(".") and n not in pointers]
+    pointers = {n for n in names if n.startswith(f".{CURRENT}.")}
+    staging = {n for n in names if n.startswith(".")} - pointers
     if aim == "staging":
         return bool(staging)
     if aim == "staged":
         return any((directory / n / METADATA).exists() for n in staging)
     if aim == "renamed":
-        return bool(set(names) - versions_before - {CURRENT} - set(staging) - set(pointers))
+        return bool(names - staging - pointers)
     return bool(pointers)
 
 
@@ -221,13 +237,14 @@ def landed(after: dict[str, Any], before: dict[str, Any], stage: str | None) -> 
     when the save had not begun)."""
     if after["current"] != before["current"]:
         return "save: pointer replaced (save complete)"
-    if after["pointer_tmp"]:
+    if set(after["pointer_tmp"]) - set(before["pointer_tmp"]):
         return "save: pointer being replaced"
     if set(after["versions"]) - set(before["versions"]):
         return "save: version renamed, pointer not replaced"
-    if any(METADATA in files for files in after["staging"].values()):
+    staged = [after["staging"][n] for n in set(after["staging"]) - set(before["staging"])]
+    if any(METADATA in files for files in staged):
         return "save: metadata written, not renamed"
-    if len(after["staging"]) > len(before["staging"]):
+    if staged:
         return "save: artifact being written"
     return f"training: {stage}"
 
@@ -247,7 +264,7 @@ def _kill_when(service: Service, client: httpx.Client, kill: Kill, job_id: str) 
             if _job(client, service.base, job_id).get("stage") == kill.aim:
                 break
             time.sleep(0.02)
-        elif _reached(kill.aim, directory, set(before["versions"])):
+        elif _reached(kill.aim, directory, _names(before)):
             break
         elif _current(directory) != before["current"]:
             return  # the save ended between two looks: the moment was missed
@@ -274,6 +291,7 @@ def run_kill(
         answer = client.post(f"{service.base}/api/v1/{kill.model}/train")
         job_id = answer.json()["id"]
         record |= {"train_status": answer.status_code, "job": job_id}
+        record["group_at_start"] = len(service.group())
         if previous:
             record["lease_taken_over"] = job_id != previous[1]
         probe.phase = "training"
@@ -299,9 +317,9 @@ def run_kill(
             else f"unexpected {served}"
         )
         record["refused_in_log"] = service.log_lines("refused")
-        record["leftovers_kept"] = sorted(
-            set(after["staging"]) & set(store_state(directory)["staging"])
-        )
+        left = _names(after) - _names(before) - set(after["versions"])
+        record["leftovers"] = sorted(left)
+        record["leftovers_kept"] = sorted(left & _names(store_state(directory)))
         response = client.post(f"{service.base}/api/v1/{kill.model}/train")
         again = response.json()
         record["train_within_lease"] = {
@@ -373,7 +391,7 @@ def summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "landed": dict(Counter(r["landed"] for r in records)),
         "served": dict(Counter(r["served"] for r in records)),
         "refused_artifacts": sum(len(r["refused_in_log"]) for r in records),
-        "processes_killed": sorted({r["group"]["processes"] for r in records}),
+        "processes_in_group_at_training_start": sorted({r["group_at_start"] for r in records}),
         "processes_alive_after": sum(len(r["group"]["alive_after"]) for r in records),
         "group_gone_s": seconds("gone_s", "group"),
         "restart_to_health_s": seconds("health_s"),
