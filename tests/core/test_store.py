@@ -247,6 +247,8 @@ def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_part
     assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
     complete = [v["version"] for v in store.versions("forecast") if v["signed"]]
     assert complete == ([V1] if moment == "artifact" else [V2, V1])
+    if moment != "artifact":  # renamed whole: a rollback naming it would serve it
+        assert store.load("forecast", V2, "LinearRegression")[0] == ["new"]
     leftovers = list((tmp_path / "forecast").glob(".*.tmp"))
     assert len(leftovers) == (0 if moment == "renamed" else 1)
     if moment == "artifact":  # the half-written artifact, with no metadata to vouch for it
