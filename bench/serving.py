@@ -95,7 +95,10 @@ class Sampler:
 
 
 def start_service(url: str, port: int, workdir: Path, **settings: str) -> subprocess.Popen[bytes]:
-    """The service as `python -m app.server`, over `url`, with `settings` in its environment."""
+    """The service as `python -m app.server`, over `url`, with `settings` in its environment.
+    It runs in a session of its own: Ctrl-C in a terminal reaches the benchmark only, which
+    stops it in order, and `os.killpg` on its pid ends it whole (uvicorn's workers and their fit
+    workers with it)."""
     env = {
         **os.environ,
         "MONGODB_URL": url,
@@ -113,7 +116,12 @@ def start_service(url: str, port: int, workdir: Path, **settings: str) -> subpro
     }
     log = (workdir / "service.out").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "app.server"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "app.server"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
 
 

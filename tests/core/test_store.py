@@ -2,6 +2,9 @@ import hashlib
 import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -189,3 +192,68 @@ def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="fewer than 32"):
         signing_key(None, key_file)
+
+
+# Saves V1, then V2 in a process that stops at `moment` (writes the marker, sleeps) so that the
+# test can SIGKILL it there: no `except`, no `finally` runs, as in a real kill.
+_SAVE_THEN_STALL = f"""
+import os, sys, time
+from pathlib import Path
+from app.core.store import ArtifactStore
+
+directory, moment, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+meta = {META!r}
+
+def stall(*_):
+    marker.touch()
+    time.sleep(60)
+
+class Stalls:
+    def __reduce__(self):
+        stall()
+
+store = ArtifactStore(directory, {KEY!r})
+store.save("forecast", ["old"], {{**meta, "version": {V1!r}}})
+if moment == "renamed":
+    store.set_current = stall
+elif moment == "pointer":
+    os.replace = stall
+model = [bytes(2**20), Stalls()] if moment == "artifact" else ["new"]
+store.save("forecast", model, {{**meta, "version": {V2!r}}})
+"""
+
+
+@pytest.mark.parametrize("moment", ["artifact", "renamed", "pointer"])
+def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_partial_one(
+    tmp_path: Path, moment: str
+) -> None:
+    """SIGKILL while the artifact is written, after the version is renamed into place, and while
+    the pointer is replaced: the previous version loads; a leftover is never loaded, and swept
+    once old enough."""
+    marker = tmp_path / "stalled"
+    saving = subprocess.Popen(
+        [sys.executable, "-c", _SAVE_THEN_STALL, str(tmp_path), moment, str(marker)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    deadline = time.monotonic() + 30
+    while not marker.exists() and saving.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    saving.send_signal(signal.SIGKILL)
+    saving.wait(10)
+    assert marker.exists()
+
+    store = ArtifactStore(tmp_path, KEY)
+    assert store.current("forecast") == V1
+    assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
+    complete = [v["version"] for v in store.versions("forecast") if v["signed"]]
+    assert complete == ([V1] if moment == "artifact" else [V2, V1])
+    if moment != "artifact":  # renamed whole: a rollback naming it would serve it
+        assert store.load("forecast", V2, "LinearRegression")[0] == ["new"]
+    leftovers = list((tmp_path / "forecast").glob(".*.tmp"))
+    assert len(leftovers) == (0 if moment == "renamed" else 1)
+    if moment == "artifact":  # the half-written artifact, with no metadata to vouch for it
+        assert sorted(p.name for p in leftovers[0].iterdir()) == ["model.joblib"]
+        assert (leftovers[0] / "model.joblib").stat().st_size >= 2**20
+    assert store.sweep() == 0
+    assert store.sweep(older_than_seconds=0) == len(leftovers)
+    assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
