@@ -1,6 +1,7 @@
 """Health latency through faults: what `GET /api/v1/health/` answers while the service trains,
 while its database is stalled, while its database is down and after it comes back, and how
-long a SIGTERM during a training takes to end the service.
+long a SIGTERM during a training takes to end the service, with the database answering and
+with it stalled (SIGSTOP) while the training reads.
 
 `python -m bench.faults [--size 50000] [--stall-seconds 10]`
 
@@ -98,17 +99,12 @@ def run(size: int, stall: float) -> dict[str, Any]:
                     lambda: httpx.get(f"{base}/api/v1/health/detailed").status_code == 200, 120
                 )
                 time.sleep(3)
-            threading.Thread(
-                target=httpx.post,
-                args=(f"{base}/api/v1/recommend/train",),
-                kwargs={"timeout": 600},
-                daemon=True,
-            ).start()
-            time.sleep(2)
-            started = time.perf_counter()
-            service.send_signal(signal.SIGTERM)
-            service.wait(60)
-            stopped = round(time.perf_counter() - started, 1)
+            stopped = _sigterm_during_training(base, service)
+        with trained_service(url, WORKDIR, TRAIN_COOLDOWN_SECONDS="0") as (base, service):
+            try:
+                stopped_stalled = _sigterm_during_training(base, service, stall=database.pid)
+            finally:
+                os.kill(database.pid, signal.SIGCONT)
     finally:
         embedded.stop(database)
     return {
@@ -119,7 +115,27 @@ def run(size: int, stall: float) -> dict[str, Any]:
         "forecast_statuses": {p: dict(c) for p, c in forecast.statuses.items()},
         "detailed_health_200_after_restart_s": recovered,
         "sigterm_during_training_exit_s": stopped,
+        "sigterm_during_training_database_stalled_exit_s": stopped_stalled,
     }
+
+
+def _sigterm_during_training(base: str, service: Any, stall: int | None = None) -> float:
+    """Seconds from a SIGTERM, 2 s into a recommender training (still reading its data), to
+    the service's exit; with `stall`, that database process is stopped (SIGSTOP) 1 s before."""
+    threading.Thread(
+        target=httpx.post,
+        args=(f"{base}/api/v1/recommend/train",),
+        kwargs={"timeout": 600},
+        daemon=True,
+    ).start()
+    time.sleep(1 if stall else 2)
+    if stall:
+        os.kill(stall, signal.SIGSTOP)
+        time.sleep(1)
+    started = time.perf_counter()
+    service.send_signal(signal.SIGTERM)
+    service.wait(60)
+    return round(time.perf_counter() - started, 1)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from app.core.schemas import TrainResponse
 from app.core.store import new_version
 from app.errors import DatabaseTimeout, ServiceError
 
-STOP_SECONDS = 3.0  # how long shutdown waits for trainings to end once cancelled
+STOP_SECONDS = 2.0  # how long shutdown waits for trainings to end once cancelled
 _STOPPED = "The service stopped during the training; the model in service is unchanged."
 
 

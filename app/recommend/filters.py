@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from app.recommend.model import Recommender
 
 LATE_WRITES = timedelta(minutes=10)
-STOP_SECONDS = 3.0
+STOP_SECONDS = 2.0  # how long shutdown waits for a refresh to end once cancelled
 
 
 @dataclass(frozen=True)
