@@ -183,7 +183,7 @@ async def trained(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def wait_until(
-    condition: Callable[[], Awaitable[bool]], seconds: float = 120, what: str = "condition"
+    condition: Callable[[], Awaitable[bool]], seconds: float = 300, what: str = "condition"
 ) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not await condition():
@@ -192,7 +192,7 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
-async def wait_trained(client: httpx.AsyncClient, seconds: float = 120) -> None:
+async def wait_trained(client: httpx.AsyncClient, seconds: float = 300) -> None:
     async def all_trained() -> bool:
         loaded: bool = (await client.get("/status")).json()["models_loaded"]
         return loaded

@@ -199,6 +199,7 @@ def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
 _SAVE_THEN_STALL = f"""
 import os, sys, time
 from pathlib import Path
+from app.core import store as store_module
 from app.core.store import ArtifactStore
 
 directory, moment, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
@@ -212,24 +213,33 @@ class Stalls:
     def __reduce__(self):
         stall()
 
+def half_then_stall(path, content):
+    with path.open("wb") as f:
+        f.write(content[: len(content) // 2])
+        f.flush()
+        os.fsync(f.fileno())
+    stall()
+
 store = ArtifactStore(directory, {KEY!r})
 store.save("forecast", ["old"], {{**meta, "version": {V1!r}}})
-if moment == "renamed":
+if moment == "artifact":
+    store_module._write_synced = half_then_stall
+elif moment == "renamed":
     store.set_current = stall
 elif moment == "pointer":
     os.replace = stall
-model = [bytes(2**20), Stalls()] if moment == "artifact" else ["new"]
+model = [bytes(2**21), Stalls()] if moment == "pickling" else [bytes(2**21), "new"]
 store.save("forecast", model, {{**meta, "version": {V2!r}}})
 """
 
 
-@pytest.mark.parametrize("moment", ["artifact", "renamed", "pointer"])
+@pytest.mark.parametrize("moment", ["pickling", "artifact", "renamed", "pointer"])
 def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_partial_one(
     tmp_path: Path, moment: str
 ) -> None:
-    """SIGKILL while the artifact is written, after the version is renamed into place, and while
-    the pointer is replaced: the previous version loads; a leftover is never loaded, and swept
-    once old enough."""
+    """SIGKILL while the model is pickled (in memory), while its artifact is written, after the
+    version is renamed into place, and while the pointer is replaced: the previous version
+    loads; a leftover is never loaded, and swept once old enough."""
     marker = tmp_path / "stalled"
     saving = subprocess.Popen(
         [sys.executable, "-c", _SAVE_THEN_STALL, str(tmp_path), moment, str(marker)],
@@ -245,12 +255,13 @@ def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_part
     store = ArtifactStore(tmp_path, KEY)
     assert store.current("forecast") == V1
     assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
+    renamed = moment in {"renamed", "pointer"}
     complete = [v["version"] for v in store.versions("forecast") if v["signed"]]
-    assert complete == ([V1] if moment == "artifact" else [V2, V1])
-    if moment != "artifact":  # renamed whole: a rollback naming it would serve it
-        assert store.load("forecast", V2, "LinearRegression")[0] == ["new"]
+    assert complete == ([V2, V1] if renamed else [V1])
+    if renamed:  # renamed whole: a rollback naming it would serve it
+        assert store.load("forecast", V2, "LinearRegression")[0][1] == "new"
     leftovers = list((tmp_path / "forecast").glob(".*.tmp"))
-    assert len(leftovers) == (0 if moment == "renamed" else 1)
+    assert len(leftovers) == (1 if moment in {"artifact", "pointer"} else 0)
     if moment == "artifact":  # the half-written artifact, with no metadata to vouch for it
         assert sorted(p.name for p in leftovers[0].iterdir()) == ["model.joblib"]
         assert (leftovers[0] / "model.joblib").stat().st_size >= 2**20
