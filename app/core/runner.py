@@ -8,6 +8,8 @@ for the next fit."""
 
 import asyncio
 import importlib
+import os
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -35,6 +37,19 @@ class ServiceStopping(ServiceError):
     status_code = 503
 
 
+def exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:
+    """In the worker, at its start: ends it once the server process that started it is gone.
+    A server killed outright (SIGKILL, or a worker process ended before its shutdown ran) cannot
+    kill its fit worker, which otherwise lived on, orphaned, holding its memory."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def run_fit(target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
     """In the worker: calls `module:function` with the arguments; returns its result and the
     seconds it took."""
@@ -56,7 +71,12 @@ class FitRunner:
         if self._stopped:
             raise ServiceStopping("The service is stopping; the model was not fitted.")
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=1, env=WORKER_ENV)
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                env=WORKER_ENV,
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     async def fit(self, target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
