@@ -2,7 +2,9 @@
 shared volume.
 
     <bucket>.files / .chunks   one GridFS file per version, named `<model>/<version>`, its
-                               signed metadata in the file's `metadata.signed`
+                               signed metadata in the file's `metadata.signed` as the JSON
+                               text that was signed (a BSON document could come back with
+                               other types, and its signature would no longer hold)
     <bucket>.current           one document per model: the version the deployment serves
 
 GridFS writes a file's chunks first and its `files` document last, so a save interrupted
@@ -16,6 +18,7 @@ MODEL_SYNC_SECONDS, so a version trained or rolled back on another replica is se
 within seconds."""
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,7 +91,9 @@ class GridFSModelStore(LocalModelStore):
         version = sealed["version"]
         async with database_errors(self._transfer_seconds, _TRANSFER_BOUND):
             await self._bucket.upload_from_stream(
-                _filename(name, version), data, metadata={"model": name, "signed": sealed}
+                _filename(name, version),
+                data,
+                metadata={"model": name, "signed": json.dumps(sealed, indent=2)},
             )
         await self._point(name, version)
         self._followed[name] = version
@@ -121,7 +126,7 @@ class GridFSModelStore(LocalModelStore):
         async with database_errors(self._seconds):
             documents = await self._version_documents(name, {"filename": 1, "metadata": 1})
         return [
-            self.files.listed(_version_of(document), (document.get("metadata") or {}).get("signed"))
+            self.files.listed(_version_of(document), _signed_metadata(document))
             for document in documents
         ]
 
@@ -175,7 +180,7 @@ class GridFSModelStore(LocalModelStore):
                 data = await stream.read()
         except NoFile:  # pruned by another replica meanwhile
             raise VersionUnknown(version) from None
-        signed = (document.get("metadata") or {}).get("signed")
+        signed = _signed_metadata(document)
         # An id other than the file's, or none, breaks the signature: such a copy is refused.
         metadata = {**(signed if isinstance(signed, dict) else {}), "version": version}
         await asyncio.to_thread(self.files.put, name, data, metadata)
@@ -214,6 +219,15 @@ class GridFSModelStore(LocalModelStore):
 
 def _reason(exc: Exception) -> str:
     return exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+
+
+def _signed_metadata(document: dict[str, Any]) -> object:
+    """The signed metadata a `files` document carries; anything unreadable is not signed."""
+    text = (document.get("metadata") or {}).get("signed")
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _filename(name: str, version: str) -> str:

@@ -1,6 +1,8 @@
 """The GridFS model store as replicas on two hosts see it: one bucket in MongoDB, a disk of
 their own each."""
 
+import hashlib
+import json
 import pickle
 import uuid
 from collections.abc import AsyncIterator
@@ -109,8 +111,11 @@ async def test_a_crafted_artifact_in_gridfs_is_copied_but_never_loaded(
     await save(host(bucket_db, tmp_path / "a"), [1], V1)
     crafted = pickle.dumps(["crafted"])
     await bucket_db["models.chunks"].update_one({}, {"$set": {"data": crafted}})
-    await bucket_db["models.files"].update_one(
-        {}, {"$set": {"length": len(crafted), "metadata.signed.sha256": "0" * 64}}
+    files = bucket_db["models.files"]
+    signed = json.loads((await files.find_one({}) or {})["metadata"]["signed"])
+    signed["sha256"] = hashlib.sha256(crafted).hexdigest()
+    await files.update_one(
+        {}, {"$set": {"length": len(crafted), "metadata.signed": json.dumps(signed)}}
     )
     second = host(bucket_db, tmp_path / "b")
 
@@ -161,3 +166,22 @@ async def test_with_mongodb_unreachable_a_host_serves_its_copy_and_saves_fail_cl
     assert loaded is not None
     assert loaded[0] == ["served"]
     assert cut_off.current("forecast") == V1
+
+
+async def test_metadata_comes_back_as_signed_whatever_bson_would_make_of_it(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    """Dotted and dollar keys (the recommender's metrics have dotted ones), integers beyond
+    32 bits, a float that is whole, a NaN: the signature holds on the other host."""
+    awkward = {"popular.precision_at_10": 0.25, "$rows": 2**40, "users": 3.0, "gap": float("nan")}
+    saved = await host(bucket_db, tmp_path / "a").save(
+        "forecast", [1], {**META, "version": V1, "metrics": awkward}
+    )
+    second = host(bucket_db, tmp_path / "b")
+
+    await second.refresh()
+    loaded = await second.load_current("forecast", TYPE)
+
+    assert loaded is not None
+    assert loaded[1]["signature"] == saved["signature"]
+    assert [v["signed"] for v in await second.versions("forecast")] == [True]
