@@ -8,18 +8,22 @@ shared volume.
     <bucket>.current           one document per model: the version the deployment serves
 
 GridFS writes a file's chunks first and its `files` document last, so a save interrupted
-half-way leaves only chunks nobody lists (swept once old, like the disk's leftovers), and the
-pointer moves only once the file is whole. Each host keeps a copy of the versions it serves
-under MODEL_SAVE_PATH (the disk store): models load from there with the same checks (signature,
-format, checksum), its `current` pointer is what the workers of the host follow before each
-request, and a host whose database is down at start still serves what it served before.
-`refresh` brings that copy up to date with the deployment's pointer: the registry calls it every
+half-way leaves only chunks nobody lists (swept once old), and the pointer moves only once the
+file is whole. Each host keeps a copy of the versions it serves under MODEL_SAVE_PATH (the disk
+store): models load from there with the same checks (signature, format, checksum), its
+`current` pointer is what the workers of the host follow before each request, and a host whose
+database is down still serves what it served before. `refresh` brings that copy up to date
+with the deployment's pointer, once the copy passes the checks: the registry calls it every
 MODEL_SYNC_SECONDS, so a version trained or rolled back on another replica is served here
-within seconds."""
+within seconds. Artifacts stream between the disk and GridFS, a chunk at a time."""
 
 import asyncio
+import contextlib
 import json
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
@@ -31,10 +35,22 @@ from pymongo.errors import PyMongoError
 
 from app.core.database import database_errors
 from app.core.model_store import LocalModelStore
-from app.core.store import SWEEP_AFTER_SECONDS, ArtifactStore, VersionUnknown
-from app.errors import ServiceError
+from app.core.names import MODEL_NAMES
+from app.core.store import (
+    ARTIFACT,
+    METADATA,
+    SWEEP_AFTER_SECONDS,
+    VERSION_PATTERN,
+    ArtifactStore,
+    VersionUnknown,
+)
+from app.errors import DatabaseTimeout, ServiceError
 
-_TRANSFER_BOUND = "TRAINING_TIMEOUT_SECONDS"
+
+class CopyFailed(ServiceError):
+    """A version could not be copied between GridFS and this host's disk."""
+
+    status_code = 503
 
 
 class GridFSModelStore(LocalModelStore):
@@ -59,46 +75,54 @@ class GridFSModelStore(LocalModelStore):
         self._seconds = seconds  # each small call (MONGODB_TIMEOUT_MS)
         self._transfer_seconds = transfer_seconds  # an upload or a download
         self._keep = keep_versions
-        # The deployment's pointer of each model as this process last followed it: a version
-        # this host serves but never saved in GridFS (its upload failed) is not undone.
+        # The deployment's pointer of each model as this process last followed it (a version
+        # this host serves but never saved in GridFS, its upload failed, is not undone), and
+        # the versions it named that this host refused (logged once, not copied again).
         self._followed: dict[str, str] = {}
+        self._refused: dict[str, str] = {}
 
     async def refresh(self) -> None:
         """Serves here the version each model's deployment pointer names, when it moved since
-        this process last looked: copies it to disk if needed and moves the host's pointer.
-        A version that cannot be copied is logged and tried again at the next refresh."""
+        this process last looked: copies it to disk if needed, checks it, and moves the host's
+        pointer. A version that fails the checks is refused, and the host keeps its own."""
         async with database_errors(self._seconds):
-            pointers = [document async for document in self._pointers.find({})]
+            pointers = await self._pointers.find({"_id": {"$in": list(MODEL_NAMES)}}).to_list(None)
         for pointer in pointers:
-            name, version = str(pointer["_id"]), str(pointer["version"])
-            if self._followed.get(name) == version:
+            name, version = str(pointer["_id"]), pointer.get("version")
+            if not isinstance(version, str) or not VERSION_PATTERN.match(version):
+                self._refuse(name, str(version), "the deployment's pointer names no version")
                 continue
-            if self.files.current(name) != version:
-                try:
-                    await self._serve_here(name, version)
-                except (ServiceError, PyMongoError, VersionUnknown, OSError) as exc:
-                    logger.warning(
-                        "Could not copy the {} model's version {}: {}", name, version, exc
+            if version in (self._followed.get(name), self._refused.get(name)):
+                continue
+            try:
+                if self.files.current(name) != version:
+                    if not await self._serve_checked(name, version):
+                        continue
+                    logger.info(
+                        "The {} model's version {} was set by another replica", name, version
                     )
-                    continue
-                logger.info("The {} model's version {} was set by another replica", name, version)
+            except (ServiceError, VersionUnknown, PyMongoError, OSError) as exc:
+                logger.warning("Could not copy the {} model's version {}: {}", name, version, exc)
+                continue
             self._followed[name] = version
 
     async def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Uploads a new version, points the deployment at it, copies it here; then prunes the
-        oldest versions beyond `keep_versions` in GridFS (the disk copy prunes its own)."""
-        data, sealed = await asyncio.to_thread(self.files.seal, model, metadata)
+        """Uploads a new version, points the deployment at it, then keeps it on this host and
+        prunes the oldest versions beyond `keep_versions` in GridFS (the disk prunes its own)."""
+        staging, sealed = await asyncio.to_thread(self.files.stage, name, model, metadata)
         version = sealed["version"]
-        async with database_errors(self._transfer_seconds, _TRANSFER_BOUND):
-            await self._bucket.upload_from_stream(
-                _filename(name, version),
-                data,
-                metadata={"model": name, "signed": json.dumps(sealed, indent=2)},
-            )
-        await self._point(name, version)
+        try:
+            async with database_errors(self._seconds):  # reachable? before the long bound
+                await self._pointers.find_one({"_id": name})
+            await self._upload(name, version, staging)
+            await self._point(name, version)
+        except BaseException:
+            await asyncio.to_thread(self.files.discard, staging)
+            raise
         self._followed[name] = version
         try:
-            await asyncio.to_thread(self._keep_here, name, data, sealed)
+            await asyncio.to_thread(self.files.publish, name, staging, version)
+            await asyncio.to_thread(self._follow_here, name, version)
         except OSError as exc:
             logger.warning(
                 "The {} model's version {} is saved in GridFS but not on this host's disk ({}): "
@@ -111,10 +135,18 @@ class GridFSModelStore(LocalModelStore):
         return sealed
 
     async def set_current(self, name: str, version_id: str) -> None:
-        """Points the deployment at a saved version (a rollback) and serves it here."""
+        """Points the deployment at a saved version (a rollback) and serves it here; a version
+        only this host has (saved before the switch to GridFS) is uploaded first. Once the
+        pointer moved, a failure here is logged: the next refresh serves it."""
         await self._copy_here(name, version_id)
+        await self._upload_if_missing(name, version_id)
         await self._point(name, version_id)
-        await self._serve_here(name, version_id)
+        try:
+            await asyncio.to_thread(self._follow_here, name, version_id)
+        except (VersionUnknown, OSError) as exc:
+            logger.warning("This host serves the {} model's rollback later: {}", name, exc)
+            return
+        self._followed[name] = version_id
 
     async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
         """One version, copied here first if this host has not got it."""
@@ -131,10 +163,12 @@ class GridFSModelStore(LocalModelStore):
         ]
 
     async def sweep(self) -> int:
-        """Removes the disk's leftovers and the chunks of uploads that never completed (old
-        enough not to be another replica's upload under way)."""
+        """Removes the disk's leftovers and the chunks of uploads that never completed: older
+        than an upload may take (TRAINING_TIMEOUT_SECONDS) and the disk's sweep delay, so that
+        no upload under way on another replica loses its first chunks."""
         removed = await super().sweep()
-        oldest = datetime.now(UTC) - timedelta(seconds=SWEEP_AFTER_SECONDS)
+        wait = SWEEP_AFTER_SECONDS + self._transfer_seconds
+        oldest = datetime.now(UTC) - timedelta(seconds=wait)
         try:
             async with database_errors(self._seconds):
                 uploaded = await self._chunks.distinct("files_id")
@@ -151,39 +185,107 @@ class GridFSModelStore(LocalModelStore):
             logger.warning("GridFS leftovers not swept: {}", _reason(exc))
         return removed
 
-    async def _serve_here(self, name: str, version: str) -> None:
-        """Copies a version to this host if needed and makes it the one its workers serve."""
+    async def _serve_checked(self, name: str, version: str) -> bool:
+        """Copies a version here, checks it without loading it, and makes it the one this
+        host's workers serve; False, logged once, when it fails the checks (another key, other
+        libraries, tampered)."""
         await self._copy_here(name, version)
+        problem = await asyncio.to_thread(self.files.verify, name, version)
+        if problem:
+            self._refuse(name, version, problem)
+            return False
         await asyncio.to_thread(self._follow_here, name, version)
-        self._followed[name] = version
+        return True
+
+    def _refuse(self, name: str, version: str, problem: str) -> None:
+        if self._refused.get(name) != version:
+            logger.warning(
+                "The {} model's version {} set by another replica is refused, this host keeps "
+                "its own: {}",
+                name,
+                version,
+                problem,
+            )
+        self._refused[name] = version
 
     def _follow_here(self, name: str, version: str) -> None:
         self.files.set_current(name, version)
         self.files.prune(name, keep=version)
 
-    def _keep_here(self, name: str, data: bytes, sealed: dict[str, Any]) -> None:
-        self.files.put(name, data, sealed)
-        self._follow_here(name, sealed["version"])
-
     async def _copy_here(self, name: str, version: str) -> None:
         """Downloads a version to this host's disk unless it is there; `VersionUnknown` when
-        GridFS has no such version. Its checks are made when it is loaded."""
+        GridFS has no such version. Its checks are made before it is served."""
         if await asyncio.to_thread(self.files.has, name, version):
             return
         async with database_errors(self._seconds):
             document = await self._files.find_one({"filename": _filename(name, version)})
         if document is None:
             raise VersionUnknown(version)
+        signed = (document.get("metadata") or {}).get("signed")
+        staging = await asyncio.to_thread(self.files.new_staging, name)
         try:
-            async with database_errors(self._transfer_seconds, _TRANSFER_BOUND):
-                stream = await self._bucket.open_download_stream(document["_id"])
-                data = await stream.read()
+            await self._download(document["_id"], staging / ARTIFACT)
+            text = signed if isinstance(signed, str) else "{}"
+            await asyncio.to_thread((staging / METADATA).write_text, text)
+            await asyncio.to_thread(self.files.publish, name, staging, version)
         except NoFile:  # pruned by another replica meanwhile
+            await asyncio.to_thread(self.files.discard, staging)
             raise VersionUnknown(version) from None
-        signed = _signed_metadata(document)
-        # An id other than the file's, or none, breaks the signature: such a copy is refused.
-        metadata = {**(signed if isinstance(signed, dict) else {}), "version": version}
-        await asyncio.to_thread(self.files.put, name, data, metadata)
+        except OSError as exc:
+            await asyncio.to_thread(self.files.discard, staging)
+            raise CopyFailed(
+                f"This host could not write its copy of the {name} model's version {version} "
+                f"({exc.strerror or type(exc).__name__}): is MODEL_SAVE_PATH full or read-only?"
+            ) from exc
+        except BaseException:
+            await asyncio.to_thread(self.files.discard, staging)
+            raise
+
+    async def _download(self, file_id: Any, target: Path) -> None:
+        """Streams a GridFS file to disk a chunk at a time."""
+        async with self._transferring():
+            stream = await self._bucket.open_download_stream(file_id)
+            with target.open("wb") as f:
+                while chunk := await stream.readchunk():
+                    f.write(chunk)
+                f.flush()
+                await asyncio.to_thread(os.fsync, f.fileno())
+
+    async def _upload(self, name: str, version: str, staging: Path) -> None:
+        """Streams a staged version's artifact into GridFS, its signed metadata beside it."""
+        text = await asyncio.to_thread((staging / METADATA).read_text)
+        async with self._transferring():
+            with (staging / ARTIFACT).open("rb") as f:
+                await self._bucket.upload_from_stream(
+                    _filename(name, version), f, metadata={"model": name, "signed": text}
+                )
+
+    async def _upload_if_missing(self, name: str, version: str) -> None:
+        async with database_errors(self._seconds):
+            found = await self._files.find_one({"filename": _filename(name, version)}, {"_id": 1})
+        if found is None:
+            await self._upload(name, version, self.files.directory / name / version)
+
+    @contextlib.asynccontextmanager
+    async def _transferring(self) -> AsyncIterator[None]:
+        """Bounds a transfer by TRAINING_TIMEOUT_SECONDS as a whole. Not the driver's timeout,
+        which would also stretch finding the server: an unreachable one is reported after
+        MONGODB_TIMEOUT_MS, as everywhere else."""
+        seconds = self._transfer_seconds
+        try:
+            async with asyncio.timeout(seconds), database_errors():
+                yield
+        except NoFile:
+            raise
+        except TimeoutError:
+            raise DatabaseTimeout(
+                f"A model version was not transferred within {seconds:g} s "
+                "(TRAINING_TIMEOUT_SECONDS); the database may be busy or stalled."
+            ) from None
+        except PyMongoError as exc:
+            raise CopyFailed(
+                f"GridFS could not transfer a model version ({_reason(exc)})."
+            ) from exc
 
     async def _point(self, name: str, version: str) -> None:
         async with database_errors(self._seconds):
@@ -207,18 +309,14 @@ class GridFSModelStore(LocalModelStore):
         try:
             async with database_errors(self._seconds):
                 documents = await self._version_documents(name, {"filename": 1})
-                pointer = await self._pointers.find_one({"_id": name})
-                live = {keep, pointer["version"] if pointer else keep}
+                pointer = await self._pointers.find_one({"_id": name}) or {}
+                live = {keep, pointer.get("version")}
                 for document in documents[self._keep :]:
                     if _version_of(document) not in live:
                         await self._bucket.delete(document["_id"])
                         logger.info("Pruned {} model version {}", name, _version_of(document))
         except (ServiceError, PyMongoError) as exc:
             logger.warning("Old {} model versions not pruned: {}", name, _reason(exc))
-
-
-def _reason(exc: Exception) -> str:
-    return exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
 
 
 def _signed_metadata(document: dict[str, Any]) -> object:
@@ -228,6 +326,10 @@ def _signed_metadata(document: dict[str, Any]) -> object:
         return json.loads(text) if isinstance(text, str) else None
     except ValueError:
         return None
+
+
+def _reason(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
 
 
 def _filename(name: str, version: str) -> str:

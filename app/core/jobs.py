@@ -176,9 +176,10 @@ class JobLog:
         ended = {"$ifNull": ["$renewed_at", "$finished_at"]}
         pipeline: list[dict[str, Any]] = [
             {"$match": {"model": model, "finished_at": {"$ne": None}}},
-            {"$sort": {"finished_at": DESCENDING}},
+            {"$project": {"_id": 0, "ended": {"$toLong": ended}}},
+            {"$sort": {"ended": DESCENDING}},
             {"$limit": 1},
-            {"$project": {"_id": 0, "ms": {"$subtract": [NOW_MILLIS, {"$toLong": ended}]}}},
+            {"$project": {"ms": {"$subtract": [NOW_MILLIS, "$ended"]}}},
         ]
         try:
             async with database_errors(self._seconds):

@@ -215,8 +215,8 @@ class ModelRegistry:
             await self._parts.store.refresh()
         except ServiceError as exc:
             logger.debug("Model store not refreshed: {}", exc.detail)
-        except PyMongoError as exc:
-            logger.warning("Model store not refreshed: {}: {}", type(exc).__name__, exc)
+        except Exception:  # whatever the store holds, the sync loop and start-up go on
+            logger.exception("Model store not refreshed")
 
     async def _load_then_train(self) -> None:
         """Sweeps what a crash left half-written, loads saved models (in threads), then trains
@@ -224,7 +224,6 @@ class ModelRegistry:
         swept = await self._parts.store.sweep()
         if swept:
             logger.warning("Removed {} temporary model files left by an interrupted save", swept)
-        await self._refresh_store()
         for slot in self._slots.values():
             await self._load(slot)
         self._loaded = True

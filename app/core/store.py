@@ -39,7 +39,8 @@ FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
 _TEMPORARY = ".tmp"
-_VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+# A version id, as `new_version` makes it; nothing else names a version directory.
+VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 # Temporary entries older than this are leftovers of a crash; younger ones may be another
 # process's save under way.
 SWEEP_AFTER_SECONDS = 900
@@ -78,52 +79,84 @@ class ArtifactStore:
     def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
         """Writes a new version and makes it current; prunes the oldest beyond `keep_versions`.
         Returns the metadata as saved (with checksum, versions and signature)."""
-        data, full = self.seal(model, metadata)
-        self.put(name, data, full)
-        self.set_current(name, full["version"])
-        self.prune(name, keep=full["version"])
-        return full
+        staging, sealed = self.stage(name, model, metadata)
+        self.publish(name, staging, sealed["version"])
+        self.set_current(name, sealed["version"])
+        self.prune(name, keep=sealed["version"])
+        return sealed
 
-    def seal(self, model: object, metadata: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
-        """The model's bytes, and its metadata completed with the format, the service's and
-        libraries' versions, the bytes' SHA-256 and the signature over all of it."""
+    def stage(
+        self, name: str, model: object, metadata: dict[str, Any]
+    ) -> tuple[Path, dict[str, Any]]:
+        """Writes the model, pickled straight to its file, and its metadata completed with the
+        format, the service's and libraries' versions, the file's SHA-256 and the signature,
+        into a new staging directory; returns it (see `publish`) and the metadata."""
         import joblib  # here, not at import: the server answers before the ML stack loads
 
-        buffer = io.BytesIO()
-        joblib.dump(model, buffer)
-        data = buffer.getvalue()
-        full = {
-            **metadata,
-            "format_version": FORMAT_VERSION,
-            "service_version": APP_VERSION,
-            "libraries": library_versions(),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
-        full[SIGNATURE] = signature(full, self._key)
-        return data, full
-
-    def put(self, name: str, data: bytes, metadata: dict[str, Any]) -> None:
-        """Writes a sealed version (not made current). A version already there is kept as it
-        is: versions never change, and another process may have written it first."""
-        version_id = metadata["version"]
-        if not _VERSION.match(version_id):
-            raise VersionUnknown(version_id)
-        model_directory = self.directory / name
-        if (model_directory / version_id / METADATA).exists():
-            return
-        model_directory.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=_TEMPORARY))
+        staging = self.new_staging(name)
         try:
-            _write_synced(staging / ARTIFACT, data)
-            _write_synced(staging / METADATA, json.dumps(metadata, indent=2).encode())
-            os.rename(staging, model_directory / version_id)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            if not (model_directory / version_id / METADATA).exists():
-                raise
+            with (staging / ARTIFACT).open("wb") as f:
+                joblib.dump(model, f)
+                f.flush()
+                os.fsync(f.fileno())
+            with (staging / ARTIFACT).open("rb") as f:
+                checksum = hashlib.file_digest(f, "sha256").hexdigest()
+            sealed = {
+                **metadata,
+                "format_version": FORMAT_VERSION,
+                "service_version": APP_VERSION,
+                "libraries": library_versions(),
+                "sha256": checksum,
+            }
+            sealed[SIGNATURE] = signature(sealed, self._key)
+            _write_synced(staging / METADATA, json.dumps(sealed, indent=2).encode())
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            self.discard(staging)
             raise
+        return staging, sealed
+
+    def new_staging(self, name: str) -> Path:
+        """An empty directory to write a version in, under a temporary name (a leftover of a
+        crash is swept)."""
+        model_directory = self.directory / name
+        model_directory.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=_TEMPORARY))
+
+    def publish(self, name: str, staging: Path, version_id: str) -> None:
+        """Renames a staging directory into place as that version (not made current). A
+        version already there is kept as it is: versions never change, and another process may
+        have written it first."""
+        if not VERSION_PATTERN.match(version_id):
+            self.discard(staging)
+            raise VersionUnknown(version_id)
+        target = self.directory / name / version_id
+        try:
+            os.rename(staging, target)
+        except OSError:
+            self.discard(staging)
+            if not (target / METADATA).exists():
+                raise
+
+    @staticmethod
+    def discard(staging: Path) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def verify(self, name: str, version_id: str) -> str | None:
+        """Why a saved version must not be loaded here (signature, format, libraries, checksum),
+        or None; the model type is checked at load. Nothing is unpickled."""
+        try:
+            directory = self._version_directory(name, version_id)
+            metadata = self._signed_metadata(directory, version_id)
+            problem = _mismatch(metadata, None)
+            if problem:
+                return problem
+            with (directory / ARTIFACT).open("rb") as f:
+                checksum = hashlib.file_digest(f, "sha256").hexdigest()
+        except (ArtifactInvalid, VersionUnknown, OSError) as exc:
+            return str(exc) or type(exc).__name__
+        if checksum != metadata.get("sha256"):
+            return f"{ARTIFACT} does not match its checksum (truncated or altered)"
+        return None
 
     def has(self, name: str, version_id: str) -> bool:
         """Whether that version is saved here."""
@@ -211,7 +244,7 @@ class ArtifactStore:
     def listed(self, version_id: str, metadata: object) -> dict[str, Any]:
         """A saved version as the listings show it: its metadata, its id, and `signed`."""
         known = metadata if isinstance(metadata, dict) else {}
-        return {**known, "version": version_id, "signed": is_signed_by(known, self._key)}
+        return {**known, "version": version_id, "signed": _signed_as(known, version_id, self._key)}
 
     def sweep(self, older_than_seconds: float = SWEEP_AFTER_SECONDS) -> int:
         """Removes what a crash left half-written (temporary files and version directories)
@@ -238,7 +271,7 @@ class ArtifactStore:
             raise ArtifactInvalid(
                 f"version {version_id}: {METADATA} is unreadable ({type(exc).__name__})"
             ) from exc
-        if not isinstance(metadata, dict) or not is_signed_by(metadata, self._key):
+        if not _signed_as(metadata, version_id, self._key):
             raise ArtifactInvalid(
                 f"version {version_id}: the signature is missing or does not match (tampered, "
                 "or saved with another MODEL_SIGNING_KEY)"
@@ -249,7 +282,7 @@ class ArtifactStore:
         """The directory of a saved version; `VersionUnknown` for anything else (an id that is
         not a version's never reaches the file system)."""
         directory = self.directory / name / version_id
-        if not _VERSION.match(version_id) or not (directory / METADATA).exists():
+        if not VERSION_PATTERN.match(version_id) or not (directory / METADATA).exists():
             raise VersionUnknown(version_id)
         return directory
 
@@ -257,7 +290,7 @@ class ArtifactStore:
         directory = self.directory / name
         if not directory.is_dir():
             return []
-        found = [p for p in directory.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        found = [p for p in directory.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
     def prune(self, name: str, keep: str) -> None:
@@ -269,10 +302,20 @@ class ArtifactStore:
                 logger.info("Pruned {} model version {}", name, old.name)
 
 
-def _mismatch(metadata: dict[str, Any], model_type: str) -> str | None:
+def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
+    """Signed with the key, and for that version (a signed version copied under another id is
+    not that version)."""
+    return (
+        isinstance(metadata, dict)
+        and metadata.get("version") == version_id
+        and is_signed_by(metadata, key)
+    )
+
+
+def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:
     if metadata.get("format_version") != FORMAT_VERSION:
         return f"format version {metadata.get('format_version')} is not {FORMAT_VERSION}"
-    if metadata.get("model_type") != model_type:
+    if model_type is not None and metadata.get("model_type") != model_type:
         return f"saved model type {metadata.get('model_type')} is not the configured {model_type}"
     if metadata.get("libraries") != library_versions():
         return f"saved with libraries {metadata.get('libraries')}, running {library_versions()}"

@@ -121,9 +121,58 @@ async def test_a_crafted_artifact_in_gridfs_is_copied_but_never_loaded(
 
     await second.refresh()
 
+    assert second.current("forecast") is None  # refused: not followed
     with pytest.raises(ArtifactInvalid, match="signature"):
-        await second.load_current("forecast", TYPE)
+        await second.load("forecast", V1, TYPE)
     assert [v["signed"] for v in await second.versions("forecast")] == [False]
+
+
+async def test_a_version_this_host_would_refuse_is_not_followed_and_its_own_stays(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    """Another key (or other library versions, in a rolling upgrade): the host keeps serving
+    its own version, which is not pruned to make room for one it cannot load."""
+    other_key = GridFSModelStore(
+        ArtifactStore(tmp_path / "a", b"another-key-of-another-replica-000"),
+        bucket_db,
+        "models",
+        2.0,
+        30.0,
+        1,
+    )
+    mine = host(bucket_db, tmp_path / "b", keep=1)
+    await save(mine, ["mine"], V1)
+    await save(other_key, ["theirs"], V2)
+
+    await mine.refresh()
+    await mine.refresh()
+    served = await mine.load_current("forecast", TYPE)
+
+    assert mine.current("forecast") == V1
+    assert served is not None
+    assert served[0] == ["mine"]
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        {"_id": "forecast"},
+        {"_id": "forecast", "version": "../../x"},
+        {"_id": "../../escaped", "version": V2},
+    ],
+)
+async def test_a_malformed_deployment_pointer_is_ignored(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path, pointer: dict[str, Any]
+) -> None:
+    store = host(bucket_db, tmp_path / "host" / "models")
+    await save(store, [1], V1)
+    await bucket_db["models.current"].delete_many({})
+    await bucket_db["models.current"].insert_one(pointer)
+
+    await store.refresh()
+
+    assert store.current("forecast") == V1
+    assert sorted(p.name for p in (tmp_path / "host").iterdir()) == ["models"]
 
 
 async def test_chunks_of_an_interrupted_upload_are_swept_once_old_and_never_listed(

@@ -222,7 +222,7 @@ def half_then_stall(path, content):
 
 store = ArtifactStore(directory, {KEY!r})
 store.save("forecast", ["old"], {{**meta, "version": {V1!r}}})
-if moment == "artifact":
+if moment == "metadata":
     store_module._write_synced = half_then_stall
 elif moment == "renamed":
     store.set_current = stall
@@ -233,12 +233,12 @@ store.save("forecast", model, {{**meta, "version": {V2!r}}})
 """
 
 
-@pytest.mark.parametrize("moment", ["pickling", "artifact", "renamed", "pointer"])
+@pytest.mark.parametrize("moment", ["pickling", "metadata", "renamed", "pointer"])
 def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_partial_one(
     tmp_path: Path, moment: str
 ) -> None:
-    """SIGKILL while the model is pickled (in memory), while its artifact is written, after the
-    version is renamed into place, and while the pointer is replaced: the previous version
+    """SIGKILL while the model is pickled into its file, while its metadata is written, after
+    the version is renamed into place, and while the pointer is replaced: the previous version
     loads; a leftover is never loaded, and swept once old enough."""
     marker = tmp_path / "stalled"
     saving = subprocess.Popen(
@@ -261,10 +261,12 @@ def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_part
     if renamed:  # renamed whole: a rollback naming it would serve it
         assert store.load("forecast", V2, "LinearRegression")[0][1] == "new"
     leftovers = list((tmp_path / "forecast").glob(".*.tmp"))
-    assert len(leftovers) == (1 if moment in {"artifact", "pointer"} else 0)
-    if moment == "artifact":  # the half-written artifact, with no metadata to vouch for it
+    assert len(leftovers) == (0 if moment == "renamed" else 1)
+    if moment == "pickling":  # the half-written artifact, with no metadata to vouch for it
         assert sorted(p.name for p in leftovers[0].iterdir()) == ["model.joblib"]
         assert (leftovers[0] / "model.joblib").stat().st_size >= 2**20
+    if moment == "metadata":  # half the metadata: it vouches for nothing
+        assert sorted(p.name for p in leftovers[0].iterdir()) == ["metadata.json", "model.joblib"]
     assert store.sweep() == 0
     assert store.sweep(older_than_seconds=0) == len(leftovers)
     assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
