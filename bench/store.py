@@ -43,6 +43,8 @@ from bench.serving import ROOT, free_port, save_results, start_service, trained_
 
 KEY = b"bench-signing-key-of-thirty-two-characters"
 MODEL_TYPE = "bench"
+# A registered model name: replicas follow only the pointers of the models they serve.
+NAME = "forecast"
 
 
 async def _seconds(step: Callable[[], Awaitable[Any]]) -> float:
@@ -60,14 +62,14 @@ async def _timed(
 ) -> dict[str, float]:
     """Each step's seconds, in order: the other host refreshes after the GridFS save."""
     steps: dict[str, Callable[[], Awaitable[Any]]] = {
-        "local_save": lambda: local.save("bench", model, metadata),
-        "local_load": lambda: local.load_current("bench", MODEL_TYPE),
-        "gridfs_save": lambda: saver.save("bench", model, metadata),
+        "local_save": lambda: local.save(NAME, model, metadata),
+        "local_load": lambda: local.load_current(NAME, MODEL_TYPE),
+        "gridfs_save": lambda: saver.save(NAME, model, metadata),
         "other_host_refresh": other.refresh,
-        "other_host_load": lambda: other.load_current("bench", MODEL_TYPE),
+        "other_host_load": lambda: other.load_current(NAME, MODEL_TYPE),
     }
     timed = {name: await _seconds(step) for name, step in steps.items()}
-    if other.current("bench") != metadata["version"]:
+    if other.current(NAME) != metadata["version"]:
         raise AssertionError("the other host does not serve the version saved")
     return timed
 
