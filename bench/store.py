@@ -5,9 +5,10 @@ to be served by another (`MODEL_STORE=gridfs`), against the disk store (`local`)
 
 For each artifact size (MB of float64 noise, which neither compresses nor pickles smaller), in
 a SecantusDB child process on a temporary directory: the disk store's save and load; GridFS's
-save (seal, upload, pointer, the saver's own copy), then a second host's refresh (read the
-pointer, download, write its copy) and its load, which together are what a replica adds to
-MODEL_SYNC_SECONDS before it serves a new version. Median of `--repeats` runs, in seconds.
+save (pickle to a staging file, checksum, signature, upload, pointer, the saver's own copy),
+then a second host's refresh (read the pointer, download, check, move its `current`) and its
+load, which together are what a replica adds to MODEL_SYNC_SECONDS before it serves a new
+version. Median of `--repeats` runs, in seconds.
 
 Then two replicas as they would run on two hosts: two `python -m app.server` (2 workers each)
 over the `--replicas-size` demo data (bench/.data), each with its own MODEL_SAVE_PATH, one

@@ -56,8 +56,6 @@ class CopyFailed(ServiceError):
 class GridFSModelStore(LocalModelStore):
     """Versions in a GridFS bucket, served from this host's copy of them (`files`)."""
 
-    kind = "gridfs"
-
     def __init__(
         self,
         files: ArtifactStore,

@@ -15,8 +15,6 @@ from app.core.store import ArtifactStore
 class LocalModelStore:
     """Model versions under MODEL_SAVE_PATH, shared by the processes that mount it."""
 
-    kind = "local"
-
     def __init__(self, files: ArtifactStore) -> None:
         self.files = files
 
