@@ -14,29 +14,24 @@ from loguru import logger
 from app.anomaly import api as anomaly_api
 from app.anomaly.service import AnomalyService
 from app.config import APP_NAME, APP_VERSION, Settings, get_settings
-from app.core import health, job_routes, metrics, service_routes, training, versions
-from app.core.access import READ_RESPONSES, ReadAccess, warn_if_open
-from app.core.body_limit import BodySizeLimit
 from app.core.clock import Clock, utc_now
-from app.core.cross_site import CrossSiteGuard
-from app.core.database import Database
-from app.core.docs import install_offline_docs
-from app.core.gridfs_store import GridFSModelStore
-from app.core.http_errors import install_error_handlers
-from app.core.http_metrics import RequestMetrics
-from app.core.jobs import JobLog
-from app.core.lease import Leases
-from app.core.metrics import ServiceMetrics
-from app.core.model_store import LocalModelStore
-from app.core.model_sync import ModelSync
-from app.core.names import MODEL_NAMES
-from app.core.registry import ModelRegistry
-from app.core.request_log import RequestLog
-from app.core.runner import FitRunner
-from app.core.served_version import ModelVersionHeader
-from app.core.signing import signing_key
-from app.core.store import ArtifactStore
-from app.core.trainer import ModelParts
+from app.core.db import Database
+from app.core.http import (
+    READ_RESPONSES,
+    BodySizeLimit,
+    CrossSiteGuard,
+    ModelSync,
+    ModelVersionHeader,
+    ReadAccess,
+    RequestLog,
+    install_error_handlers,
+    install_offline_docs,
+    warn_if_open,
+)
+from app.core.lifecycle import FitWorker, JobLog, Leases, ModelParts, ModelRegistry
+from app.core.observability import RequestMetrics, ServiceMetrics
+from app.core.routes import open_routers, read_routers
+from app.core.store import ArtifactStore, GridFSModelStore, LocalModelStore, ModelStore, signing_key
 from app.forecast import api as forecast_api
 from app.forecast.service import ForecastService
 from app.logging import configure_logging
@@ -85,7 +80,7 @@ def _lifespan(
         )
         store = _model_store(settings, database)
         registry = ModelRegistry(
-            ModelParts(settings, database, store, FitRunner(), jobs, leases, clock)
+            ModelParts(settings, database, store, FitWorker(), jobs, leases, clock)
         )
         forecast = ForecastService(settings, database.db, registry, clock)
         anomaly = AnomalyService(settings, database.db, registry, clock)
@@ -112,7 +107,7 @@ def _lifespan(
         try:
             yield state
         finally:
-            # Side by side, each bounded (3 s), then the client: with uvicorn's graceful period
+            # Side by side, each bounded (2 s), then the client: with uvicorn's graceful period
             # (5 s), a stop ends within docker's 10 s even while MongoDB stalls.
             await asyncio.gather(state["ui"].stop(), state["recommend"].stop(), registry.stop())
             await database.stop()
@@ -122,7 +117,7 @@ def _lifespan(
     return lifespan
 
 
-def _model_store(settings: Settings, database: Database) -> LocalModelStore:
+def _model_store(settings: Settings, database: Database) -> ModelStore:
     """The store MODEL_STORE names; a GridFS one keeps each host's copies in MODEL_SAVE_PATH."""
     key = settings.MODEL_SIGNING_KEY
     files = ArtifactStore(
@@ -191,16 +186,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all
     install_error_handlers(app)
     install_offline_docs(app)
-    for router in (
-        service_routes.router,
-        health.router,
-        metrics.router,
-        training.training_router(MODEL_NAMES),
-    ):
+    for router in open_routers():
         app.include_router(router)
     for router in (
-        job_routes.router,
-        versions.router,
+        *read_routers(),
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,

@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 
 from app.config import Settings, get_settings
-from app.core.metrics import MULTIPROCESS_DIRECTORY
+from app.core.observability import MULTIPROCESS_DIRECTORY
 from app.logging import configure_logging
 
 
@@ -51,7 +51,8 @@ def serve(settings: Settings) -> None:
 
 def _share_metrics_between_workers() -> None:
     """Workers count into files of one fresh directory, which every scrape sums (see
-    `app.core.metrics`); set before they start, since prometheus-client reads it at import."""
+    `app.core.observability.metrics`); set before they start, since prometheus-client reads
+    it at import."""
     if not os.environ.get(MULTIPROCESS_DIRECTORY):
         os.environ[MULTIPROCESS_DIRECTORY] = tempfile.mkdtemp(prefix="ai-service-metrics-")
     for stale in Path(os.environ[MULTIPROCESS_DIRECTORY]).glob("*.db"):

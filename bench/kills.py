@@ -35,9 +35,9 @@ from typing import Any
 import httpx
 import psutil
 
-from app.core.jobs import STALE_SECONDS
-from app.core.lease import LEASE_SECONDS
-from app.core.store import CURRENT, METADATA, SWEEP_AFTER_SECONDS
+from app.core.lifecycle.jobs import STALE_SECONDS
+from app.core.lifecycle.lease import LEASE_SECONDS
+from app.core.store.artifacts import CURRENT, METADATA, SWEEP_AFTER_SECONDS
 from app.dev import embedded
 from bench.demo_db import seed
 from bench.faults import Probe

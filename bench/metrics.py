@@ -46,7 +46,7 @@ def serve() -> None:
     import uvicorn
 
     from app.config import get_settings
-    from app.core.http_metrics import RequestMetrics
+    from app.core.observability.request_metrics import RequestMetrics
     from app.logging import configure_logging
     from app.main import create_app
 
@@ -104,7 +104,7 @@ def _in_process() -> dict[str, float]:
     """Microseconds to record one request (counter and histogram), and milliseconds to render
     /metrics once every path of the API has answered GET with 200, 404 and 503 (no model
     series)."""
-    from app.core.metrics import ServiceMetrics
+    from app.core.observability.metrics import ServiceMetrics
     from app.main import create_app
 
     metrics = ServiceMetrics()

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import psutil
 
-from app.core.runner import WORKER_ENV
+from app.core.lifecycle.fit_worker import WORKER_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -34,10 +34,10 @@ import numpy as np
 from pymongo import AsyncMongoClient
 
 from app.core.clock import utc_now
-from app.core.gridfs_store import GridFSModelStore
-from app.core.model_store import LocalModelStore
 from app.core.names import MODEL_NAMES
 from app.core.store import ArtifactStore, new_version
+from app.core.store.gridfs import GridFSModelStore
+from app.core.store.local import LocalModelStore
 from app.dev import embedded
 from bench.demo_db import embedded_database, seed
 from bench.serving import ROOT, free_port, save_results, start_service, trained_service

@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 
 from app.config import Settings
-from app.core.database import CLOSE_SECONDS
-from app.core.trainer import STOP_SECONDS
+from app.core.db.database import CLOSE_SECONDS
+from app.core.lifecycle.trainer import STOP_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from app.anomaly.schemas import (
     RecentAnomalies,
 )
 from app.anomaly.service import AnomalyService
-from app.core.dependencies import SettingsDep, from_state
+from app.core.http import SettingsDep, from_state
 from app.core.schemas import CROSS_SITE, ERROR_RESPONSES, SERVED_BY_A_MODEL, SLOW_BODY, TOO_LARGE
 from app.errors import InvalidInput
 

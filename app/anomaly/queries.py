@@ -9,8 +9,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
-from app.core.database import database_errors
-from app.core.transactions import window_filter
+from app.core.db import database_errors, window_filter
 
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.

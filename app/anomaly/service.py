@@ -26,8 +26,7 @@ from app.anomaly.schemas import (
     ScoredTransaction,
 )
 from app.config import Settings
-from app.core.capability import ModelService
-from app.core.model_spec import TrainingData
+from app.core.lifecycle import ModelService, TrainingData
 from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from app.config import MAX_FORECAST_HORIZON
-from app.core.dependencies import from_state
+from app.core.http import from_state
 from app.core.schemas import ERROR_RESPONSES, SERVED_BY_A_MODEL, error_response
 from app.forecast.schemas import CategoriesResponse, ForecastResponse, ForecastStatus
 from app.forecast.service import ForecastService

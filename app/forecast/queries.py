@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
-from app.core.database import database_errors
-from app.core.transactions import sales_filter
+from app.core.db import database_errors, sales_filter
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -4,8 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from app.core.capability import ModelService
-from app.core.model_spec import TrainingData
+from app.core.lifecycle import ModelService, TrainingData
 from app.errors import NotFound, brief
 from app.forecast.queries import daily_sales
 from app.forecast.schemas import (

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from app.core.dependencies import from_state
+from app.core.http import from_state
 from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, SERVED_BY_A_MODEL
 from app.recommend.schemas import (
     RecommendationResponse,

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
-from app.core.database import database_errors
-from app.core.transactions import window_filter
+from app.core.db import database_errors, window_filter
 
 if TYPE_CHECKING:
     from app.recommend.model import Purchases

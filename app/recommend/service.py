@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from app.config import POPULAR_DAYS
-from app.core.capability import ModelService
-from app.core.model_spec import ModelSpec, TrainingData
-from app.core.served_version import note_served
+from app.core.lifecycle import ModelService, ModelSpec, TrainingData, note_served
 from app.errors import NotFound, ServiceError
 from app.recommend.filters import ServingFilters, Snapshot
 from app.recommend.queries import RecommendQueries

@@ -16,9 +16,9 @@ from markupsafe import Markup
 from app.anomaly.schemas import RecentAnomalies
 from app.anomaly.service import AnomalyService
 from app.core.clock import Clock
-from app.core.database import Database
+from app.core.db import Database
+from app.core.lifecycle import ModelRegistry
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry
 from app.core.schemas import ModelStatus
 from app.errors import ServiceError
 from app.forecast.schemas import CategoriesResponse, ForecastResponse, RecentSales

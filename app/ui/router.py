@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from app.config import APP_NAME, APP_VERSION, MAX_FORECAST_HORIZON
-from app.core.dependencies import SettingsDep, from_state
+from app.core.http import SettingsDep, from_state
 from app.ui.page import MAX_ANOMALY_DAYS, PageQuery, UiPage
 
 router = APIRouter(include_in_schema=False)

@@ -11,8 +11,8 @@ import pytest
 from loguru import logger
 from pydantic import SecretStr
 
-from app.core.access import is_loopback, key_matches
-from app.core.cross_site import same_local_origin
+from app.core.http.access import is_loopback, key_matches
+from app.core.http.cross_site import same_local_origin
 from tests.factories import offline_settings, running
 
 KEYS = "key-one,key-two"

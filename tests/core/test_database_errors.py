@@ -3,7 +3,7 @@
 import pytest
 from pymongo.errors import ExecutionTimeout, ServerSelectionTimeoutError
 
-from app.core.database import database_errors
+from app.core.db.database import database_errors
 from app.errors import DatabaseTimeout, DatabaseUnavailable
 
 

@@ -16,8 +16,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from secantus import SecantusDBServer
 
-from app.core.gridfs_store import GridFSModelStore
 from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
+from app.core.store.gridfs import GridFSModelStore
 from app.errors import DatabaseUnavailable
 from tests.factories import free_port
 

@@ -1,4 +1,4 @@
-from app.core.http_errors import describe_validation_errors
+from app.core.http.error_handlers import describe_validation_errors
 
 
 def test_a_long_key_and_message_are_cut_short() -> None:

@@ -11,7 +11,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
-from app.core import lease
+from app.core.lifecycle import lease
 from tests import factories
 from tests.factories import SEEDED_DB, make_settings, running, trained, wait_until
 

@@ -13,8 +13,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core.clock import Clock
-from app.core.jobs import STALE_SECONDS, JobLog
-from app.core.lease import LEASE_SECONDS, Leases
+from app.core.lifecycle.jobs import STALE_SECONDS, JobLog
+from app.core.lifecycle.lease import LEASE_SECONDS, Leases
 from tests.factories import server_now
 
 Replica = Callable[[Clock], tuple[JobLog, Leases]]

@@ -14,8 +14,8 @@ from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
 from app.config import Settings
-from app.core.signing import signing_key
 from app.core.store import ArtifactStore
+from app.core.store.signing import signing_key
 from app.dev import embedded
 from app.dev.demo.generator import write_demo_data
 from app.forecast.service import ForecastService

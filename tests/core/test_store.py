@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.signing import signature, signing_key
 from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
+from app.core.store.signing import signature, signing_key
 
 KEY = b"test-signing-key"
 META = {"model_type": "LinearRegression", "trained_at": "2026-11-25T00:00:00+00:00"}
@@ -199,7 +199,7 @@ def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
 _SAVE_THEN_STALL = f"""
 import os, sys, time
 from pathlib import Path
-from app.core import store as store_module
+from app.core.store import artifacts as store_module
 from app.core.store import ArtifactStore
 
 directory, moment, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])

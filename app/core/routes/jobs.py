@@ -1,12 +1,16 @@
-"""What the training job routes answer."""
+"""Routes over training jobs: any replica answers about any job (they live in MongoDB)."""
 
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.core.jobs import Job, JobState, Stage, Trigger
+from app.core.http.dependencies import JobLogDep
+from app.core.lifecycle.jobs import Job, JobState, Stage, Trigger
 from app.core.names import ModelName
-from app.core.schemas import TrainResponse
+from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, TrainResponse
+from app.errors import NotFound, brief
 
 _ID = "5f0c3a1e9b7d4c2aa1e0f3b2c4d5e6f7"
 
@@ -50,3 +54,33 @@ class JobAccepted(JobView):
 
 class JobsResponse(BaseModel):
     jobs: list[JobView] = Field(examples=[[]], description="Newest first.")
+
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["Training"])
+
+
+@router.get(
+    "", summary="Latest training jobs", response_model=JobsResponse, responses=ERROR_RESPONSES
+)
+async def list_jobs(
+    jobs: JobLogDep,
+    model: ModelName | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> JobsResponse:
+    return JobsResponse(jobs=[JobView.of(job) for job in await jobs.recent(limit, model)])
+
+
+@router.get(
+    "/{job_id}",
+    summary="One training job",
+    response_model=JobView,
+    responses={404: NOT_FOUND, **ERROR_RESPONSES},
+)
+async def get_job(job_id: str, jobs: JobLogDep) -> JobView:
+    job = await jobs.get(job_id)
+    if job is None:
+        raise NotFound(
+            f"No training job {brief(job_id)}; GET /api/v1/jobs lists the latest (jobs are kept "
+            "30 days)."
+        )
+    return JobView.of(job)

@@ -10,7 +10,7 @@ import time
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.metrics import UNMATCHED, ServiceMetrics
+from app.core.observability.metrics import UNMATCHED, ServiceMetrics
 
 # Any token is a valid method on the wire: the others share one label.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

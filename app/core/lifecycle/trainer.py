@@ -12,16 +12,15 @@ from pymongo.errors import PyMongoError
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.database import Database
-from app.core.jobs import HEARTBEAT_SECONDS, Job, JobLog
-from app.core.lease import Leases
-from app.core.model_slot import ModelSlot
-from app.core.model_spec import ModelSpec, TrainingData
-from app.core.model_store import LocalModelStore
+from app.core.db.database import Database
+from app.core.lifecycle.fit_worker import FitWorker, ServiceStopping
+from app.core.lifecycle.jobs import HEARTBEAT_SECONDS, Job, JobLog
+from app.core.lifecycle.lease import Leases
+from app.core.lifecycle.slot import ModelSlot
+from app.core.lifecycle.spec import ModelSpec, TrainingData
 from app.core.names import ModelName
-from app.core.runner import FitRunner, ServiceStopping
 from app.core.schemas import TrainResponse
-from app.core.store import new_version
+from app.core.store import ModelStore, new_version
 from app.errors import DatabaseTimeout, ServiceError
 
 STOP_SECONDS = 2.0  # how long shutdown waits for trainings to end once cancelled
@@ -34,8 +33,8 @@ class ModelParts:
 
     settings: Settings
     database: Database
-    store: LocalModelStore
-    runner: FitRunner
+    store: ModelStore
+    worker: FitWorker
     jobs: JobLog
     leases: Leases
     clock: Clock
@@ -100,7 +99,7 @@ class Trainer:
             await self._parts.jobs.update(
                 job, stage="fitting", timings={"query_seconds": query_seconds}
             )
-            model, fit_seconds = await self._parts.runner.fit(spec.fit, data.arguments)
+            model, fit_seconds = await self._parts.worker.fit(spec.fit, data.arguments)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata["data_fingerprint"] = fingerprint
             await self._parts.jobs.update(

@@ -1,11 +1,48 @@
 """Health routes: liveness without touching anything, and a detailed check for operators."""
 
+from datetime import datetime
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from app.core.dependencies import ClockDep, DatabaseDep, RegistryDep
-from app.core.names import ModelName
-from app.core.service_schemas import DetailedHealth, LivenessResponse, Readiness
+from app.core.http.dependencies import ClockDep, DatabaseDep, RegistryDep
+from app.core.names import ModelName, ModelState
+
+_STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
+
+
+class LivenessResponse(BaseModel):
+    status: Literal["ok"] = Field(examples=["ok"])
+    message: str = Field(examples=["AI service is running"])
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"] = Field(examples=["ready"])
+    models: dict[ModelName, ModelState] = Field(
+        examples=[_STATES_EXAMPLE], description="State of each model."
+    )
+    missing: list[ModelName] = Field(
+        examples=[["recommend"]], description="Models with nothing live to answer with."
+    )
+    database_connected: bool = Field(
+        examples=[True],
+        description="As of the last ping; for information: models answer without MongoDB, so "
+        "readiness does not depend on it.",
+    )
+    message: str = Field(examples=["Every model is live."])
+
+
+class DetailedHealth(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"] = Field(examples=["healthy"])
+    timestamp: datetime = Field(examples=["2026-11-25T18:00:00Z"])
+    database_status: Literal["connected", "disconnected"] = Field(examples=["connected"])
+    models_status: dict[str, ModelState] = Field(
+        examples=[{"forecasting_model": "trained", "anomaly_detection_model": "trained"}]
+    )
+    message: str = Field(examples=["All systems nominal."])
+
 
 router = APIRouter(prefix="/api/v1/health", tags=["Health"])
 

@@ -1,5 +1,5 @@
 """The routes that train a model on demand: `POST /api/v1/<model>/train` for every model, one
-implementation for all. They need an operator (see `app.core.access`), and a model trained a
+implementation for all. They need an operator (see `app.core.http.access`), and a model trained a
 moment ago is not trained again until TRAIN_COOLDOWN_SECONDS have passed."""
 
 import asyncio
@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.core.access import OPERATOR_RESPONSES, OperatorAccess
-from app.core.dependencies import RegistryDep, SettingsDep
-from app.core.job_schemas import JobAccepted, JobView
+from app.core.http.access import OPERATOR_RESPONSES, OperatorAccess
+from app.core.http.dependencies import RegistryDep, SettingsDep
+from app.core.lifecycle.registry import ModelRegistry
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry
+from app.core.routes.jobs import JobAccepted, JobView
 from app.core.schemas import TRAIN_ERROR_RESPONSES, TrainResponse, error_response
 from app.errors import TooSoon
 

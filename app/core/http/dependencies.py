@@ -7,9 +7,9 @@ from fastapi import Depends, Request
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.database import Database
-from app.core.jobs import JobLog
-from app.core.registry import ModelRegistry
+from app.core.db.database import Database
+from app.core.lifecycle.jobs import JobLog
+from app.core.lifecycle.registry import ModelRegistry
 
 T = TypeVar("T")
 

@@ -33,10 +33,9 @@ from loguru import logger
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from app.core.database import database_errors
-from app.core.model_store import LocalModelStore
+from app.core.db.database import database_errors
 from app.core.names import MODEL_NAMES
-from app.core.store import (
+from app.core.store.artifacts import (
     ARTIFACT,
     METADATA,
     SWEEP_AFTER_SECONDS,
@@ -44,6 +43,7 @@ from app.core.store import (
     ArtifactStore,
     VersionUnknown,
 )
+from app.core.store.local import LocalModelStore
 from app.errors import DatabaseTimeout, ServiceError
 
 
@@ -53,8 +53,9 @@ class CopyFailed(ServiceError):
     status_code = 503
 
 
-class GridFSModelStore(LocalModelStore):
-    """Versions in a GridFS bucket, served from this host's copy of them (`files`)."""
+class GridFSModelStore:
+    """Versions in a GridFS bucket, served from this host's copy of them (`files`, read through
+    a `LocalModelStore`); a `ModelStore`."""
 
     def __init__(
         self,
@@ -65,7 +66,8 @@ class GridFSModelStore(LocalModelStore):
         transfer_seconds: float,
         keep_versions: int,
     ) -> None:
-        super().__init__(files)
+        self.files = files
+        self._here = LocalModelStore(files)
         self._bucket = AsyncGridFSBucket(db, bucket_name=bucket)
         self._files = db[f"{bucket}.files"]
         self._chunks = db[f"{bucket}.chunks"]
@@ -78,6 +80,16 @@ class GridFSModelStore(LocalModelStore):
         # the versions it named that this host refused (logged once, not copied again).
         self._followed: dict[str, str] = {}
         self._refused: dict[str, str] = {}
+
+    def pointer_stamp(self, name: str) -> tuple[int, int] | None:
+        return self._here.pointer_stamp(name)
+
+    def current(self, name: str) -> str | None:
+        return self._here.current(name)
+
+    async def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+        """The version this host serves: a replica that cannot reach MongoDB still serves it."""
+        return await self._here.load_current(name, model_type)
 
     async def refresh(self) -> None:
         """Serves here the version each model's deployment pointer names, when it moved since
@@ -149,7 +161,7 @@ class GridFSModelStore(LocalModelStore):
     async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
         """One version, copied here first if this host has not got it."""
         await self._copy_here(name, version_id)
-        return await super().load(name, version_id, model_type)
+        return await self._here.load(name, version_id, model_type)
 
     async def versions(self, name: str) -> list[dict[str, Any]]:
         """Every version in GridFS, newest first; the metadata only, no artifact is read."""
@@ -164,7 +176,7 @@ class GridFSModelStore(LocalModelStore):
         """Removes the disk's leftovers and the chunks of uploads that never completed: older
         than an upload may take (TRAINING_TIMEOUT_SECONDS) and the disk's sweep delay, so that
         no upload under way on another replica loses its first chunks."""
-        removed = await super().sweep()
+        removed = await self._here.sweep()
         wait = SWEEP_AFTER_SECONDS + self._transfer_seconds
         oldest = datetime.now(UTC) - timedelta(seconds=wait)
         try:

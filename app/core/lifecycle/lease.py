@@ -15,8 +15,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from app.core.database import database_errors
-from app.core.server_time import from_now, older_than
+from app.core.db.database import database_errors
+from app.core.db.server_time import from_now, older_than
 
 LEASE_SECONDS = 60.0
 

@@ -19,7 +19,7 @@ from loguru import logger
 from pydantic import SecretStr
 
 from app.config import Settings
-from app.core.dependencies import SettingsDep
+from app.core.http.dependencies import SettingsDep
 from app.core.schemas import error_response
 from app.errors import AccessDenied
 

@@ -60,7 +60,7 @@ def run_fit(target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-class FitRunner:
+class FitWorker:
     """One worker process, started on the first fit and kept for the next ones."""
 
     def __init__(self) -> None:

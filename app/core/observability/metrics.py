@@ -1,4 +1,5 @@
-"""Prometheus metrics: what the service counts, what it reads at scrape time, and `/metrics`.
+"""Prometheus metrics: what the service counts and what it reads at scrape time (served at
+`/metrics` by `app.core.routes.metrics`).
 
 Each application owns its `CollectorRegistry` (not prometheus-client's global one), so that
 several apps in one process (the tests) do not share counters. Requests and trainings are
@@ -13,24 +14,21 @@ per process there, and a scrape, whichever worker answers it, sums them all
 worker, which serves the same versions as its siblings.
 """
 
-import asyncio
 import os
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, get_args
+from typing import get_args
 
 import prometheus_client
-from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
 from app.core.clock import Clock
-from app.core.database import Database
-from app.core.dependencies import from_state
-from app.core.model_spec import TrainingEnded
+from app.core.db.database import Database
+from app.core.lifecycle.registry import ModelRegistry
+from app.core.lifecycle.spec import TrainingEnded
 from app.core.names import ModelState
-from app.core.registry import ModelRegistry
 
 # Counters and histograms without their `_created` series: half the lines, no information the
 # scraper lacks (it sees restarts as counter resets).
@@ -183,17 +181,3 @@ class _ModelCollector:
             "1 when MongoDB answered the watcher's last ping (every DB_WATCH_INTERVAL_SECONDS).",
             value=1.0 if self._database.connected else 0.0,
         )
-
-
-MetricsDep = Annotated[ServiceMetrics, Depends(from_state("metrics", ServiceMetrics))]
-router = APIRouter()
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request, service_metrics: MetricsDep) -> Response:
-    """Prometheus scrapes this; it is left out of the OpenAPI schema, which describes the API.
-    Rendered in a thread: with every route's histogram it takes some milliseconds (see
-    docs/benchmarks.md), which requests should not wait for."""
-    accept = request.headers.get("accept")
-    body, content_type = await asyncio.to_thread(service_metrics.exposition, accept)
-    return Response(body, media_type=content_type)

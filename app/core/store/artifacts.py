@@ -30,7 +30,7 @@ from typing import Any
 from loguru import logger
 
 from app.config import APP_VERSION
-from app.core.signing import SIGNATURE, is_signed_by, signature
+from app.core.store.signing import SIGNATURE, is_signed_by, signature
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
 # recommender's candidates; 4: a version per training, signed metadata; 5: forecasts keep their

@@ -16,14 +16,14 @@ from typing import Any, Literal
 from loguru import logger
 from pymongo.errors import PyMongoError
 
-from app.core import lease
-from app.core.jobs import Job, Trigger, new_job_id
-from app.core.model_slot import ModelSlot, Training
-from app.core.model_spec import ModelSpec, TrainingEnded
+from app.core.lifecycle import lease
+from app.core.lifecycle.jobs import Job, Trigger, new_job_id
+from app.core.lifecycle.slot import ModelSlot, Training
+from app.core.lifecycle.spec import ModelSpec, TrainingEnded
+from app.core.lifecycle.trainer import STOP_SECONDS, ModelParts, Trainer
 from app.core.names import ModelName, ModelState
 from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, VersionUnknown
-from app.core.trainer import STOP_SECONDS, ModelParts, Trainer
 from app.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -156,13 +156,13 @@ class ModelRegistry:
         """Cancels background work and trainings, and kills a fit under way in the worker.
 
         Waits at most STOP_SECONDS: a cancel that lands while the driver awaits MongoDB can be
-        lost, and the training would then go on to its end; the runner refuses new fits once
+        lost, and the training would then go on to its end; the fit worker refuses new fits once
         stopped, and closing the database client (next, in the lifespan) ends the read."""
         self._stopping = True
         tasks = [*self._tasks, *(s.task for s in self._slots.values() if s.task is not None)]
         for task in tasks:
             task.cancel()
-        self._parts.runner.stop()
+        self._parts.worker.stop()
         pending = [task for task in tasks if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=STOP_SECONDS)

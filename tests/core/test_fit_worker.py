@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _SERVER = """
 import asyncio, sys
-from app.core.runner import FitRunner
+from app.core.lifecycle.fit_worker import FitWorker
 
-asyncio.run(FitRunner().fit("tests.core.test_runner:record_pid_then_sleep", (sys.argv[1],)))
+asyncio.run(FitWorker().fit("tests.core.test_fit_worker:record_pid_then_sleep", (sys.argv[1],)))
 """
 
 

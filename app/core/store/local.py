@@ -1,19 +1,15 @@
-"""The model store as the registry uses it: asynchronous, so that a store in MongoDB (GridFS,
-`gridfs_store`) and one on disk (`store`) serve the registry alike.
-
-The disk store does blocking file work, run here in threads. Two calls stay synchronous because
-they are cheap and asked often: `pointer_stamp` (before every request) and `current`. Both look
-at this host's disk whatever the store: workers of one service share it, and a GridFS store
-keeps there a copy of the versions it serves (see `GridFSModelStore.refresh`)."""
+"""The model store on this host's disk (`MODEL_STORE=local`): the `ModelStore` interface over
+the signed files of `ArtifactStore`, whose blocking file work runs here in threads."""
 
 import asyncio
 from typing import Any
 
-from app.core.store import ArtifactStore
+from app.core.store.artifacts import ArtifactStore
 
 
 class LocalModelStore:
-    """Model versions under MODEL_SAVE_PATH, shared by the processes that mount it."""
+    """Model versions under MODEL_SAVE_PATH, shared by the processes that mount it; a
+    `ModelStore`."""
 
     def __init__(self, files: ArtifactStore) -> None:
         self.files = files

@@ -9,11 +9,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.model_spec import ModelSpec, TrainingData
+from app.core.lifecycle.registry import ModelRegistry
+from app.core.lifecycle.served import note_served
+from app.core.lifecycle.spec import ModelSpec, TrainingData
 from app.core.names import ModelName
-from app.core.registry import ModelRegistry
 from app.core.schemas import ModelStatus
-from app.core.served_version import note_served
 
 
 @dataclass(eq=False)

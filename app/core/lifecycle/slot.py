@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.core.jobs import Job
-from app.core.model_spec import ModelSpec
+from app.core.lifecycle.jobs import Job
+from app.core.lifecycle.spec import ModelSpec
 from app.core.names import ModelState
 
 Training = asyncio.Task[dict[str, Any]]

@@ -1,0 +1,47 @@
+"""HTTP plumbing around every route: access by key, request limits, cross-site guard, error
+answers, the request log, the model version header, syncing models before a request, offline
+docs, and typed access to what the lifespan built."""
+
+from app.core.http.access import (
+    OPERATOR_RESPONSES,
+    READ_RESPONSES,
+    OperatorAccess,
+    ReadAccess,
+    warn_if_open,
+)
+from app.core.http.body_limit import BodySizeLimit
+from app.core.http.cross_site import CrossSiteGuard
+from app.core.http.dependencies import (
+    ClockDep,
+    DatabaseDep,
+    JobLogDep,
+    RegistryDep,
+    SettingsDep,
+    from_state,
+)
+from app.core.http.error_handlers import install_error_handlers
+from app.core.http.model_sync import ModelSync
+from app.core.http.offline_docs import install_offline_docs
+from app.core.http.request_log import RequestLog
+from app.core.http.version_header import ModelVersionHeader
+
+__all__ = [
+    "OPERATOR_RESPONSES",
+    "READ_RESPONSES",
+    "BodySizeLimit",
+    "ClockDep",
+    "CrossSiteGuard",
+    "DatabaseDep",
+    "JobLogDep",
+    "ModelSync",
+    "ModelVersionHeader",
+    "OperatorAccess",
+    "ReadAccess",
+    "RegistryDep",
+    "RequestLog",
+    "SettingsDep",
+    "from_state",
+    "install_error_handlers",
+    "install_offline_docs",
+    "warn_if_open",
+]

@@ -1,0 +1,80 @@
+"""The service's own routes: the welcome message and the status the platform reads."""
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.config import APP_NAME, APP_VERSION
+from app.core.http.access import READ_RESPONSES, ReadAccess
+from app.core.http.dependencies import DatabaseDep, RegistryDep, SettingsDep
+from app.core.lifecycle.registry import NEVER
+from app.core.names import ModelName, ModelState
+
+_STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
+
+
+class RootResponse(BaseModel):
+    message: str = Field(examples=["Welcome to the Adaptive BI AI Service!"])
+    version: str = Field(examples=["2.0.0"])
+    ui: str = Field(
+        default="/ui",
+        examples=["/ui"],
+        description="The analysts' page: each model's answers and whether to trust them.",
+    )
+    docs: str = Field(default="/docs", examples=["/docs"], description="This API's documentation.")
+
+
+class ServiceStatus(BaseModel):
+    status: Literal["running"] = Field(examples=["running"])
+    app_name: str = Field(examples=["Adaptive BI AI Service"])
+    app_version: str = Field(examples=["2.0.0"])
+    debug_mode: bool = Field(examples=[False])
+    database_connected: bool = Field(examples=[True])
+    models_loaded: bool = Field(examples=[True], description="Every model is trained.")
+    forecasting_model_trained: bool = Field(examples=[True])
+    anomaly_model_trained: bool = Field(examples=[True])
+    recommendation_model_trained: bool = Field(examples=[True])
+    last_retrain_time: datetime | Literal["N/A"] = Field(
+        examples=["2026-11-25T18:00:00Z"], description="N/A before any training."
+    )
+    models: dict[ModelName, ModelState] = Field(
+        examples=[_STATES_EXAMPLE], description="State of each model."
+    )
+
+
+router = APIRouter(tags=["Service"])
+
+
+@router.get("/", summary="Welcome message and version", response_model=RootResponse)
+async def root() -> RootResponse:
+    return RootResponse(message=f"Welcome to the {APP_NAME}!", version=APP_VERSION)
+
+
+@router.get(
+    "/status",
+    summary="Service status for the platform",
+    response_model=ServiceStatus,
+    dependencies=[ReadAccess],
+    responses=READ_RESPONSES,
+)
+async def service_status(
+    settings: SettingsDep, database: DatabaseDep, registry: RegistryDep
+) -> ServiceStatus:
+    """Database connection as of the last ping (every DB_WATCH_INTERVAL_SECONDS) and models."""
+    states = registry.states()
+    trained = {name: registry.live_or_none(name) is not None for name in states}
+    return ServiceStatus(
+        status="running",
+        app_name=APP_NAME,
+        app_version=APP_VERSION,
+        debug_mode=settings.AI_SERVICE_DEBUG,
+        database_connected=database.connected,
+        models_loaded=all(trained.values()),
+        forecasting_model_trained=trained["forecast"],
+        anomaly_model_trained=trained["anomaly"],
+        recommendation_model_trained=trained["recommend"],
+        last_retrain_time=registry.last_retrain_time or NEVER,
+        models=states,
+    )
