@@ -45,7 +45,9 @@ from app.anomaly.model import (
     References,
     train_anomaly_detector,
 )
-from app.dev.demo.generator import DemoDataSpec, generate, is_anomalous
+from app.dev.demo.generator import generate
+from app.dev.demo.spec import DemoDataSpec
+from app.dev.demo.transactions import is_anomalous
 from bench.serving import save_results
 
 ROOT = Path(__file__).resolve().parents[1]

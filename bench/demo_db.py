@@ -10,7 +10,8 @@ from pathlib import Path
 from pymongo import AsyncMongoClient
 
 from app.dev import embedded
-from app.dev.demo.generator import DemoDataSpec, database_is_empty, write_demo_data
+from app.dev.demo.mongo import database_is_empty, write_demo_data
+from app.dev.demo.spec import DemoDataSpec
 
 DATABASE = "adaptive_bi"
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.dev.demo.generator import DemoDataSpec, generate
+from app.dev.demo.generator import generate
+from app.dev.demo.spec import DemoDataSpec
 from app.forecast import backtest
 from app.forecast.candidates import ENSEMBLE_MEMBERS, FITTERS, CandidateName, Fitted, Median, fit
 from app.forecast.model import ForecastModel, train_forecaster

@@ -81,7 +81,8 @@ def _window(events: pd.DataFrame, end: float, days: int, eval_days: int) -> Purc
 
 def demo_events(seed: int) -> tuple[pd.DataFrame, float]:
     """120 days of demo sales (failed and returned transactions left out)."""
-    from app.dev.demo.generator import DemoDataSpec, generate
+    from app.dev.demo.generator import generate
+    from app.dev.demo.spec import DemoDataSpec
 
     end = datetime(2026, 6, 1, tzinfo=UTC)
     spec = DemoDataSpec(

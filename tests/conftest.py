@@ -12,7 +12,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from secantus import SecantusDBServer
 
 from app.config import Settings
-from app.dev.demo.generator import generate, write_demo_data
+from app.dev.demo.generator import generate
+from app.dev.demo.mongo import write_demo_data
 from tests.factories import SEED_SPEC, SEEDED_DB, make_settings, trained
 
 

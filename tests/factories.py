@@ -24,7 +24,8 @@ from pymongo import AsyncMongoClient
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.dev.demo.generator import DemoDataSpec, write_demo_data
+from app.dev.demo.mongo import write_demo_data
+from app.dev.demo.spec import DemoDataSpec
 from app.main import create_app
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from pymongo import AsyncMongoClient, MongoClient
 
 from app.config import Settings, get_settings
 from app.dev import embedded
-from app.dev.demo.generator import TRANSACTIONS, DemoDataSpec, write_demo_data
+from app.dev.demo.mongo import TRANSACTIONS, write_demo_data
+from app.dev.demo.spec import DemoDataSpec
 from app.logging import configure_logging
 from app.server import serve
 

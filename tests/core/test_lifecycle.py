@@ -17,7 +17,7 @@ from app.config import Settings
 from app.core.store import ArtifactStore
 from app.core.store.signing import signing_key
 from app.dev import embedded
-from app.dev.demo.generator import write_demo_data
+from app.dev.demo.mongo import write_demo_data
 from app.forecast.service import ForecastService
 from tests.factories import (
     HELD_FIT_DIR,

@@ -15,19 +15,17 @@ from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
 from app.dev.demo.cli import main
-from app.dev.demo.generator import (
-    CATEGORIES,
+from app.dev.demo.generator import generate
+from app.dev.demo.mongo import database_is_empty, write_demo_data
+from app.dev.demo.products import CATEGORIES, generate_products
+from app.dev.demo.spec import DemoDataSpec
+from app.dev.demo.transactions import (
     PAYMENT_METHODS,
     STATUSES,
-    DemoDataSpec,
-    database_is_empty,
-    generate,
-    generate_products,
-    generate_users,
     is_anomalous,
     iter_transaction_batches,
-    write_demo_data,
 )
+from app.dev.demo.users import generate_users
 
 END = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday midnight: whole calendar days
 SMALL = DemoDataSpec(days=30, transactions=2_000, users=100, products=50, end=END)

@@ -10,14 +10,8 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from app.config import get_settings
-from app.dev.demo.generator import (
-    COLLECTIONS,
-    PRODUCTS,
-    TRANSACTIONS,
-    USERS,
-    DemoDataSpec,
-    write_demo_data,
-)
+from app.dev.demo.mongo import COLLECTIONS, PRODUCTS, TRANSACTIONS, USERS, write_demo_data
+from app.dev.demo.spec import DemoDataSpec
 
 
 def _parser() -> argparse.ArgumentParser:
