@@ -5,9 +5,10 @@ fit run in a worker process (`fit_worker`), saved, served, synced and rolled bac
 from app.core.lifecycle.fit_worker import FitWorker
 from app.core.lifecycle.jobs import Job, JobLog, JobState, Stage, Trigger
 from app.core.lifecycle.lease import Leases
-from app.core.lifecycle.registry import NEVER, ModelRegistry
+from app.core.lifecycle.registry import ModelRegistry
 from app.core.lifecycle.served import note_served
 from app.core.lifecycle.service import ModelService
+from app.core.lifecycle.slot import NEVER
 from app.core.lifecycle.spec import ModelSpec, TrainingData, TrainingEnded
 from app.core.lifecycle.trainer import ModelParts
 

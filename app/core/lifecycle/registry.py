@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from loguru import logger
 from pymongo.errors import PyMongoError
@@ -21,6 +21,7 @@ from app.core.lifecycle.jobs import Job, Trigger, new_job_id
 from app.core.lifecycle.slot import ModelSlot, Training
 from app.core.lifecycle.spec import ModelSpec, TrainingEnded
 from app.core.lifecycle.trainer import STOP_SECONDS, ModelParts, Trainer
+from app.core.lifecycle.versions import listed_versions, roll_back
 from app.core.names import ModelName, ModelState
 from app.core.schemas import ModelStatus, TrainResponse
 from app.core.store import ArtifactInvalid, VersionUnknown
@@ -29,13 +30,9 @@ from app.errors import (
     DatabaseUnavailable,
     ModelLoading,
     ModelNotTrained,
-    NotFound,
     ServiceError,
-    brief,
 )
 
-# The original service's last_retrain_time before any training; callers show it.
-NEVER: Literal["N/A"] = "N/A"
 _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
 # How long a request waits for a version another process saved to be loaded here: long enough
 # for a model's load (read-your-writes), short enough that a stalled database (the recommender
@@ -118,20 +115,7 @@ class ModelRegistry:
 
     def describe(self, name: ModelName) -> ModelStatus:
         """What the model status endpoints report, common to every model."""
-        slot = self._slots[name]
-        metadata = slot.metadata or {}
-        return ModelStatus(
-            is_trained=slot.model is not None,
-            version=metadata.get("version"),
-            state=slot.state,
-            model_type=metadata.get("model_type", slot.spec.model_type),
-            metrics=metadata.get("metrics", {}),
-            last_retrain_time=slot.trained_at or NEVER,
-            rows_used=metadata.get("rows_used"),
-            data_window=metadata.get("data_window"),
-            last_error=slot.last_error,
-            save_error=metadata.get("save_error"),
-        )
+        return self._slots[name].status()
 
     @property
     def loaded(self) -> bool:
@@ -252,10 +236,7 @@ class ModelRegistry:
 
     async def versions(self, name: ModelName) -> list[dict[str, Any]]:
         """Every saved version of a model, newest first, and whether it is the live one."""
-        live = (self._slots[name].metadata or {}).get("version")
-        return [
-            {**v, "live": v.get("version") == live} for v in await self._parts.store.versions(name)
-        ]
+        return await listed_versions(self._parts.store, self._slots[name])
 
     async def rollback(self, name: ModelName, version: str | None) -> dict[str, Any]:
         """Serves a saved version again (by default the one before the live one) and makes it
@@ -270,41 +251,10 @@ class ModelRegistry:
                 "back once the training ends, or its version would replace yours."
             )
         try:
-            return await self._roll_back(slot, name, version)
+            return await roll_back(self._parts.store, slot, version)
         finally:
             with contextlib.suppress(Exception):
                 await self._parts.leases.release(name)
-
-    async def _roll_back(
-        self, slot: ModelSlot, name: ModelName, version: str | None
-    ) -> dict[str, Any]:
-        version = version or await self._previous_version(name)
-        try:
-            model, metadata = await self._parts.store.load(name, version, slot.spec.model_type)
-        except VersionUnknown:
-            known = [v["version"] for v in await self._parts.store.versions(name)]
-            raise NotFound(
-                f"The {name} model has no saved version {brief(version)}; saved versions: "
-                f"{', '.join(known) or 'none'} (GET /api/v1/models lists them)."
-            ) from None
-        except ArtifactInvalid as exc:
-            raise Conflict(f"The {name} model's version cannot be served: {exc}.") from None
-        await slot.spec.prepare_served(model, metadata)
-        try:
-            await self._parts.store.set_current(name, version)
-        except VersionUnknown:
-            raise NotFound(f"The {name} model's version {version} was pruned meanwhile.") from None
-        slot.install(model, metadata)
-        logger.warning("Rolled the {} model back to version {}", name, version)
-        return metadata
-
-    async def _previous_version(self, name: ModelName) -> str:
-        live = (self._slots[name].metadata or {}).get("version")
-        saved = await self._parts.store.versions(name)
-        older = [v["version"] for v in saved if live and v["version"] < live]
-        if not older:
-            raise NotFound(f"The {name} model has no saved version older than the live one.")
-        return str(older[0])
 
     def job(self, name: ModelName) -> Job | None:
         """This process's latest job for the model, as last recorded."""

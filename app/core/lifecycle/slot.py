@@ -4,13 +4,16 @@ import asyncio
 import gc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from app.core.lifecycle.jobs import Job
 from app.core.lifecycle.spec import ModelSpec
 from app.core.names import ModelState
+from app.core.schemas import ModelStatus
 
 Training = asyncio.Task[dict[str, Any]]
+# The original service's last_retrain_time before any training; callers show it.
+NEVER: Literal["N/A"] = "N/A"
 
 
 @dataclass
@@ -56,3 +59,19 @@ class ModelSlot:
         cycles, so a replaced one is still freed by reference counting."""
         self.model, self.metadata, self.last_error = model, metadata, None
         gc.freeze()
+
+    def status(self) -> ModelStatus:
+        """What the model status endpoints report, common to every model."""
+        metadata = self.metadata or {}
+        return ModelStatus(
+            is_trained=self.model is not None,
+            version=metadata.get("version"),
+            state=self.state,
+            model_type=metadata.get("model_type", self.spec.model_type),
+            metrics=metadata.get("metrics", {}),
+            last_retrain_time=self.trained_at or NEVER,
+            rows_used=metadata.get("rows_used"),
+            data_window=metadata.get("data_window"),
+            last_error=self.last_error,
+            save_error=metadata.get("save_error"),
+        )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.config import APP_NAME, APP_VERSION
 from app.core.http.access import READ_RESPONSES, ReadAccess
 from app.core.http.dependencies import DatabaseDep, RegistryDep, SettingsDep
-from app.core.lifecycle.registry import NEVER
+from app.core.lifecycle import NEVER
 from app.core.names import ModelName, ModelState
 
 _STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
