@@ -24,6 +24,11 @@ ForecastMethod = Literal[
     "ETS",
     "ARIMA",
 ]
+# The detectors ANOMALY_MODEL_TYPE may name (see app/anomaly/detectors.py).
+AnomalyMethod = Literal["ECOD", "IsolationForest", "OneClassSVM"]
+# What RECOMMENDER_MODEL_TYPE may name: `auto`, or the family of recommenders to evaluate (see
+# app/recommend/scorers.py).
+RecommenderMethod = Literal["auto", "SVD", "ALS", "EASE"]
 
 
 class Settings(BaseSettings):
@@ -192,7 +197,7 @@ class Settings(BaseSettings):
         le=0.5,
         description="Expected share of anomalies: the share flagged in training.",
     )
-    ANOMALY_MODEL_TYPE: Literal["ECOD", "IsolationForest", "OneClassSVM"] = "ECOD"
+    ANOMALY_MODEL_TYPE: AnomalyMethod = "ECOD"
     ANOMALY_SAMPLE_SIZE: int = Field(50_000, ge=100, le=2_000_000)
     MAX_DETECT_POINTS: int = Field(10_000, ge=1, le=100_000, description="Points per detect call.")
     ANOMALY_RECENT_MAX_DAYS: int = Field(
@@ -202,7 +207,7 @@ class Settings(BaseSettings):
         30, gt=0, description="Bound on the database reads of one GET /anomaly/recent."
     )
     MIN_INTERACTIONS_FOR_RECOMMENDATION: int = Field(5, ge=1)
-    RECOMMENDER_MODEL_TYPE: Literal["auto", "SVD", "ALS", "EASE"] = "auto"
+    RECOMMENDER_MODEL_TYPE: RecommenderMethod = "auto"
     RECOMMENDER_COMPONENTS: int = Field(50, ge=2, le=500, description="SVD and ALS factors.")
     RECOMMEND_EVAL_DAYS: int = Field(
         14, ge=1, le=365, description="Last days held out to evaluate the recommenders."

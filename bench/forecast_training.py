@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 
 from app.config import Settings
 from app.forecast.model import train_forecasters
-from app.forecast.queries import daily_sales
+from app.forecast.queries import ForecastQueries
 from bench.demo_db import DATABASE, embedded_database, seed
 from bench.forecast import demo_sales, journey_sales
 from bench.serving import ROOT, as_worker, save_results
@@ -100,7 +100,7 @@ async def _time_query(url: str) -> dict[str, Any]:
     )
     rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
-    total, categories = await daily_sales(db, settings, start, end)
+    total, categories = await ForecastQueries(db, settings).daily_sales(start, end)
     seconds = time.perf_counter() - started
     grown = (psutil.Process().memory_info().rss - rss_before) / 2**20
     await client.close()

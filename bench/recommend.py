@@ -44,8 +44,8 @@ import pandas as pd
 import psutil
 
 from app.recommend.catalogue import Catalogue
+from app.recommend.evaluation import POPULAR
 from app.recommend.model import (
-    POPULAR,
     Config,
     ModelType,
     Purchases,

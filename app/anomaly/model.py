@@ -1,8 +1,7 @@
 """Anomaly detection on transactions: how unusual a point's amount, quantity, unit price and
 unit price for its product are, against a sample of recent transactions.
 
-`ECOD` (the default) sums each feature's empirical tail surprise (see `tails`); the original's
-`IsolationForest` and `OneClassSVM` score the same features, min-max scaled. Whatever the
+The detector is ANOMALY_MODEL_TYPE's entry in `detectors.DETECTORS`. Whatever the
 detector, a point is flagged when its score is above the training scores' (1 - contamination)
 quantile, its severity says how far out it is among the training scores, and its explanation
 comes from the per-feature tails."""
@@ -11,10 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
-from sklearn.preprocessing import MinMaxScaler
-from sklearn.svm import OneClassSVM
 
+from app.anomaly.detectors import DETECTORS, Detector, DetectorName, Scaled, TailSum
 from app.anomaly.features import (
     AMOUNT,
     FEATURE_NAMES,
@@ -28,11 +25,10 @@ from app.anomaly.features import (
 from app.anomaly.tails import EmpiricalTails
 from app.errors import NotEnoughData
 
-AnomalyModelType = Literal["ECOD", "IsolationForest", "OneClassSVM"]
+AnomalyModelType = DetectorName
 Severity = Literal["low", "medium", "high"]
 ReferenceSource = Literal["product", "catalogue"]
 MIN_TRAINING_ROWS = 50
-ONE_CLASS_SVM_MAX_ROWS = 10_000  # its fit grows quadratically with the rows
 TYPICAL_RANGE = (0.01, 0.99)  # the training quantiles an explanation calls "usual"
 MEDIUM_QUANTILE = 0.999  # beyond this share of training scores a flag is of medium severity
 
@@ -100,28 +96,26 @@ class AnomalyModel:
     tails: EmpiricalTails
     threshold: float
     severity_cutoffs: dict[str, float]
-    detector: IsolationForest | OneClassSVM | None = None
-    scaler: MinMaxScaler | None = None
+    detector: Detector
     typical_low: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURE_NAMES)))
     typical_high: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURE_NAMES)))
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
     metrics: dict[str, float] = field(default_factory=dict)
 
-    def raw_scores(self, features: np.ndarray, surprise: np.ndarray | None = None) -> np.ndarray:
-        if self.detector is None:
-            if surprise is None:
-                surprise = self.tails.surprise(features)
-            total: np.ndarray = surprise.sum(axis=1)
-            return total
-        assert self.scaler is not None
-        forest: np.ndarray = -self.detector.score_samples(self.scaler.transform(_imputed(features)))
-        return forest
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model saved before detectors were objects of their own (same format version) holds
+        the bare scikit-learn estimator and its scaler, or for ECOD neither: they are wrapped
+        as `detectors` builds them now."""
+        if "scaler" in state:
+            estimator, scaler = state.pop("detector"), state.pop("scaler")
+            state["detector"] = TailSum() if estimator is None else Scaled(estimator, scaler)
+        self.__dict__.update(state)
 
     def score(self, points: Points) -> Scored:
         looked = self.references.lookup(points.product_ids)
         features = derive(points, looked.prices, looked.quantities)
         surprise = self.tails.surprise(features)
-        raw = self.raw_scores(features, surprise)
+        raw = self.detector.raw_scores(features, surprise)
         flags = raw > self.threshold
         levels = np.select(
             [raw > self.severity_cutoffs["high"], raw > self.severity_cutoffs["medium"]],
@@ -139,28 +133,6 @@ class AnomalyModel:
         )
 
 
-def _imputed(features: np.ndarray) -> np.ndarray:
-    """For the scikit-learn detectors, which take no NaN: a missing ratio is the usual one (0)."""
-    imputed: np.ndarray = np.where(np.isnan(features), 0.0, features)
-    return imputed
-
-
-def _detector(
-    model_type: AnomalyModelType, features: np.ndarray, contamination: float, seed: int
-) -> tuple[IsolationForest | OneClassSVM | None, MinMaxScaler | None]:
-    if model_type == "ECOD":
-        return None, None
-    rng = np.random.default_rng(seed)
-    if model_type == "OneClassSVM" and len(features) > ONE_CLASS_SVM_MAX_ROWS:
-        features = features[rng.choice(len(features), ONE_CLASS_SVM_MAX_ROWS, replace=False)]
-    scaler = MinMaxScaler().fit(_imputed(features))
-    scaled = scaler.transform(_imputed(features))
-    if model_type == "IsolationForest":
-        forest = IsolationForest(n_estimators=100, contamination=contamination, random_state=seed)
-        return forest.fit(scaled), scaler
-    return OneClassSVM(kernel="rbf", gamma="scale", nu=contamination).fit(scaled), scaler
-
-
 def train_anomaly_detector(
     points: Points,
     references: References,
@@ -176,7 +148,6 @@ def train_anomaly_detector(
         )
     looked = references.lookup(points.product_ids)
     features = derive(points, looked.prices, looked.quantities)
-    detector, scaler = _detector(model_type, features, contamination, seed)
     model = AnomalyModel(
         model_type=model_type,
         contamination=contamination,
@@ -184,14 +155,13 @@ def train_anomaly_detector(
         tails=EmpiricalTails.fit(features),
         threshold=0.0,
         severity_cutoffs={},
-        detector=detector,
-        scaler=scaler,
+        detector=DETECTORS[model_type](features, contamination, seed),
     )
     model.typical_low, model.typical_high = (
         model.tails.quantiles(TYPICAL_RANGE[0]),
         model.tails.quantiles(TYPICAL_RANGE[1]),
     )
-    raw = model.raw_scores(features)
+    raw = model.detector.raw_scores(features, model.tails.surprise(features))
     model.threshold = float(np.quantile(raw, 1 - contamination))
     model.severity_cutoffs = {
         "medium": max(model.threshold, float(np.quantile(raw, MEDIUM_QUANTILE))),

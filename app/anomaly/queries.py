@@ -20,117 +20,113 @@ BATCH = 2_000
 PRICE_SAMPLE_SIZE = 200_000
 
 
-def _fields(settings: Settings) -> dict[str, str]:
-    return {
-        "amount": f"${settings.TRANSACTION_AMOUNT_FIELD}",
-        "quantity": f"${settings.TRANSACTION_QUANTITY_FIELD}",
-        "productId": f"${settings.TRANSACTION_PRODUCT_FIELD}",
-    }
+class AnomalyQueries:
+    """Reads the producer's collections through the field names set in configuration."""
 
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], settings: Settings) -> None:
+        self._s = settings
+        self._transactions = db[settings.TRANSACTIONS_COLLECTION]
+        self._products = db[settings.PRODUCTS_COLLECTION]
 
-async def transaction_sample(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, size: int
-) -> list[dict[str, Any]]:
-    """At most `size` random transactions since `start`: amount, quantity and product."""
-    pipeline: list[dict[str, Any]] = [
-        {"$match": window_filter(settings, start)},
-        {"$project": {"_id": 0, **_fields(settings)}},
-        {"$sample": {"size": size}},
-    ]
-    async with database_errors():
-        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
-        return await cursor.to_list()
-
-
-async def product_references(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime
-) -> dict[str, tuple[float, float]]:
-    """Each product's median unit price (amount / quantity) and median quantity over a sample
-    of the window's transactions with a positive quantity; two numbers per product reach
-    Python."""
-    s = settings
-    amount, quantity = f"${s.TRANSACTION_AMOUNT_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
-    pipeline: list[dict[str, Any]] = [
-        {
-            "$match": {
-                **window_filter(s, start),
-                s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
-                s.TRANSACTION_QUANTITY_FIELD: {"$gt": 0},
-                s.TRANSACTION_AMOUNT_FIELD: {"$gte": 0},
-            }
-        },
-        {
-            "$project": {
-                "_id": 0,
-                s.TRANSACTION_PRODUCT_FIELD: 1,
-                s.TRANSACTION_AMOUNT_FIELD: 1,
-                s.TRANSACTION_QUANTITY_FIELD: 1,
-            }
-        },
-        {"$sample": {"size": PRICE_SAMPLE_SIZE}},
-        {
-            "$group": {
-                "_id": f"${s.TRANSACTION_PRODUCT_FIELD}",
-                "price": {
-                    "$median": {"input": {"$divide": [amount, quantity]}, "method": "approximate"}
-                },
-                "quantity": {"$median": {"input": quantity, "method": "approximate"}},
-            }
-        },
-    ]
-    async with database_errors():
-        cursor = await db[s.TRANSACTIONS_COLLECTION].aggregate(pipeline, batchSize=BATCH)
-        return {
-            str(row["_id"]): (float(row["price"]), float(row["quantity"]))
-            async for row in cursor
-            if all(isinstance(row.get(k), int | float) for k in ("price", "quantity"))
+    async def transaction_sample(self, start: datetime, size: int) -> list[dict[str, Any]]:
+        """At most `size` random transactions since `start`: amount, quantity and product."""
+        s = self._s
+        fields = {
+            "amount": f"${s.TRANSACTION_AMOUNT_FIELD}",
+            "quantity": f"${s.TRANSACTION_QUANTITY_FIELD}",
+            "productId": f"${s.TRANSACTION_PRODUCT_FIELD}",
         }
+        pipeline: list[dict[str, Any]] = [
+            {"$match": window_filter(s, start)},
+            {"$project": {"_id": 0, **fields}},
+            {"$sample": {"size": size}},
+        ]
+        async with database_errors():
+            cursor = await self._transactions.aggregate(pipeline, batchSize=BATCH)
+            return await cursor.to_list()
 
+    async def product_references(self, start: datetime) -> dict[str, tuple[float, float]]:
+        """Each product's median unit price (amount / quantity) and median quantity over a
+        sample of the window's transactions with a positive quantity; two numbers per product
+        reach Python."""
+        s = self._s
+        amount, quantity = f"${s.TRANSACTION_AMOUNT_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    **window_filter(s, start),
+                    s.TRANSACTION_PRODUCT_FIELD: {"$type": "string"},
+                    s.TRANSACTION_QUANTITY_FIELD: {"$gt": 0},
+                    s.TRANSACTION_AMOUNT_FIELD: {"$gte": 0},
+                }
+            },
+            {
+                "$project": {
+                    "_id": 0,
+                    s.TRANSACTION_PRODUCT_FIELD: 1,
+                    s.TRANSACTION_AMOUNT_FIELD: 1,
+                    s.TRANSACTION_QUANTITY_FIELD: 1,
+                }
+            },
+            {"$sample": {"size": PRICE_SAMPLE_SIZE}},
+            {
+                "$group": {
+                    "_id": f"${s.TRANSACTION_PRODUCT_FIELD}",
+                    "price": {
+                        "$median": {
+                            "input": {"$divide": [amount, quantity]},
+                            "method": "approximate",
+                        }
+                    },
+                    "quantity": {"$median": {"input": quantity, "method": "approximate"}},
+                }
+            },
+        ]
+        async with database_errors():
+            cursor = await self._transactions.aggregate(pipeline, batchSize=BATCH)
+            return {
+                str(row["_id"]): (float(row["price"]), float(row["quantity"]))
+                async for row in cursor
+                if all(isinstance(row.get(k), int | float) for k in ("price", "quantity"))
+            }
 
-async def catalogue_prices(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings
-) -> dict[str, float]:
-    """The catalogue's price of every product that has a positive one."""
-    s = settings
-    query = {s.PRODUCT_ID_FIELD: {"$type": "string"}, s.PRODUCT_PRICE_FIELD: {"$gt": 0}}
-    projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, s.PRODUCT_PRICE_FIELD: 1}
-    async with database_errors():
-        cursor = db[s.PRODUCTS_COLLECTION].find(query, projection, batch_size=BATCH)
-        return {
-            doc[s.PRODUCT_ID_FIELD]: float(doc[s.PRODUCT_PRICE_FIELD])
-            async for doc in cursor
-            if isinstance(doc.get(s.PRODUCT_PRICE_FIELD), int | float)
+    async def catalogue_prices(self) -> dict[str, float]:
+        """The catalogue's price of every product that has a positive one."""
+        s = self._s
+        query = {s.PRODUCT_ID_FIELD: {"$type": "string"}, s.PRODUCT_PRICE_FIELD: {"$gt": 0}}
+        projection = {"_id": 0, s.PRODUCT_ID_FIELD: 1, s.PRODUCT_PRICE_FIELD: 1}
+        async with database_errors():
+            cursor = self._products.find(query, projection, batch_size=BATCH)
+            return {
+                doc[s.PRODUCT_ID_FIELD]: float(doc[s.PRODUCT_PRICE_FIELD])
+                async for doc in cursor
+                if isinstance(doc.get(s.PRODUCT_PRICE_FIELD), int | float)
+            }
+
+    async def recent_transactions(
+        self, start: datetime, end: datetime, seconds: float
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The transactions dated in [start, end), in batches of BATCH documents, with the
+        fields a watch reports; the whole read is bounded by `seconds`."""
+        s = self._s
+        projection = {
+            "_id": 0,
+            "transactionId": 1,
+            s.TRANSACTION_DATE_FIELD: 1,
+            s.TRANSACTION_USER_FIELD: 1,
+            s.TRANSACTION_PRODUCT_FIELD: 1,
+            s.TRANSACTION_AMOUNT_FIELD: 1,
+            s.TRANSACTION_QUANTITY_FIELD: 1,
         }
-
-
-async def recent_transactions(
-    db: AsyncDatabase[dict[str, Any]],
-    settings: Settings,
-    start: datetime,
-    end: datetime,
-    seconds: float,
-) -> AsyncGenerator[list[dict[str, Any]], None]:
-    """The transactions dated in [start, end), in batches of BATCH documents, with the fields a
-    watch reports; the whole read is bounded by `seconds`."""
-    s = settings
-    projection = {
-        "_id": 0,
-        "transactionId": 1,
-        s.TRANSACTION_DATE_FIELD: 1,
-        s.TRANSACTION_USER_FIELD: 1,
-        s.TRANSACTION_PRODUCT_FIELD: 1,
-        s.TRANSACTION_AMOUNT_FIELD: 1,
-        s.TRANSACTION_QUANTITY_FIELD: 1,
-    }
-    async with database_errors(seconds, "ANOMALY_RECENT_TIMEOUT_SECONDS"):
-        cursor = db[s.TRANSACTIONS_COLLECTION].find(
-            window_filter(s, start, end), projection, batch_size=BATCH
-        )
-        batch: list[dict[str, Any]] = []
-        async for doc in cursor:
-            batch.append(doc)
-            if len(batch) == BATCH:
+        async with database_errors(seconds, "ANOMALY_RECENT_TIMEOUT_SECONDS"):
+            cursor = self._transactions.find(
+                window_filter(s, start, end), projection, batch_size=BATCH
+            )
+            batch: list[dict[str, Any]] = []
+            async for doc in cursor:
+                batch.append(doc)
+                if len(batch) == BATCH:
+                    yield batch
+                    batch = []
+            if batch:
                 yield batch
-                batch = []
-        if batch:
-            yield batch

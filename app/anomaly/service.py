@@ -6,9 +6,9 @@ import contextlib
 import heapq
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from app.anomaly import queries
 from app.anomaly.features import (
     AMOUNT,
     FEATURE_NAMES,
@@ -17,6 +17,7 @@ from app.anomaly.features import (
     read_points,
     valid_number,
 )
+from app.anomaly.queries import AnomalyQueries
 from app.anomaly.schemas import (
     AnomalyResult,
     AnomalyStatus,
@@ -47,6 +48,10 @@ class AnomalyService(ModelService):
     FIT = "app.anomaly.model:train_from_sample"  # run in the worker process
     MODEL_TYPE_SETTING = "ANOMALY_MODEL_TYPE"
 
+    @cached_property
+    def _queries(self) -> AnomalyQueries:
+        return AnomalyQueries(self._db, self._settings)
+
     async def read(self, now: datetime) -> TrainingData:
         """A sample of the window's transactions of every status (clients score orders whatever
         their status), each product's median unit price and quantity in the window, and the
@@ -54,9 +59,9 @@ class AnomalyService(ModelService):
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         sample, typical, catalogue = await asyncio.gather(
-            queries.transaction_sample(self._db, s, start, s.ANOMALY_SAMPLE_SIZE),
-            queries.product_references(self._db, s, start),
-            queries.catalogue_prices(self._db, s),
+            self._queries.transaction_sample(start, s.ANOMALY_SAMPLE_SIZE),
+            self._queries.product_references(start),
+            self._queries.catalogue_prices(),
         )
         usable = [
             d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
@@ -93,9 +98,7 @@ class AnomalyService(ModelService):
         )
         end = start + timedelta(days=days)
         tally = _Tally(limit)
-        read = queries.recent_transactions(
-            self._db, s, start, end, s.ANOMALY_RECENT_TIMEOUT_SECONDS
-        )
+        read = self._queries.recent_transactions(start, end, s.ANOMALY_RECENT_TIMEOUT_SECONDS)
         async with contextlib.aclosing(read) as batches:
             async for batch in batches:
                 documents = [p for p in (_as_point(doc, s) for doc in batch) if _scorable(p)]

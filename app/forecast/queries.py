@@ -27,74 +27,88 @@ class DailySales(NamedTuple):
     categories: pd.DataFrame
 
 
-async def daily_sales(
-    db: AsyncDatabase[dict[str, Any]], settings: Settings, start: datetime, end: datetime
-) -> DailySales:
-    """Sales per UTC day in [start, end), in total and per product category, dense: a day
-    without transactions is a zero.
+class ForecastQueries:
+    """Reads the producer's collections through the field names set in configuration."""
 
-    MongoDB sums per day and product, looks each product up once per day it sold (an index on
-    `products.productId`), and sums per day and category, so Python receives one row per day
-    and category whatever the number of transactions. Sales of products missing from
-    `products` count in the total only."""
-    import pandas as pd
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], settings: Settings) -> None:
+        self._s = settings
+        self._transactions = db[settings.TRANSACTIONS_COLLECTION]
 
-    category = f"${settings.PRODUCT_CATEGORY_FIELD}"
-    pipeline: list[dict[str, Any]] = [
-        {"$match": sales_filter(settings, start, end)},
-        {
-            "$group": {
-                "_id": {
-                    "day": {
-                        "$dateTrunc": {"date": f"${settings.TRANSACTION_DATE_FIELD}", "unit": "day"}
+    async def daily_sales(self, start: datetime, end: datetime) -> DailySales:
+        """Sales per UTC day in [start, end), in total and per product category, dense: a day
+        without transactions is a zero.
+
+        MongoDB sums per day and product, looks each product up once per day it sold (an index
+        on `products.productId`), and sums per day and category, so Python receives one row per
+        day and category whatever the number of transactions. Sales of products missing from
+        `products` count in the total only."""
+        import pandas as pd
+
+        s = self._s
+        category = f"${s.PRODUCT_CATEGORY_FIELD}"
+        pipeline: list[dict[str, Any]] = [
+            {"$match": sales_filter(s, start, end)},
+            {
+                "$group": {
+                    "_id": {
+                        "day": {
+                            "$dateTrunc": {
+                                "date": f"${s.TRANSACTION_DATE_FIELD}",
+                                "unit": "day",
+                            }
+                        },
+                        "product": f"${s.TRANSACTION_PRODUCT_FIELD}",
                     },
-                    "product": f"${settings.TRANSACTION_PRODUCT_FIELD}",
-                },
-                "sales": {"$sum": f"${settings.TRANSACTION_AMOUNT_FIELD}"},
+                    "sales": {"$sum": f"${s.TRANSACTION_AMOUNT_FIELD}"},
+                }
+            },
+            {
+                "$lookup": {
+                    "from": s.PRODUCTS_COLLECTION,
+                    "localField": "_id.product",
+                    "foreignField": s.PRODUCT_ID_FIELD,
+                    "pipeline": [
+                        # a transaction without a product must not match products without an id
+                        {"$match": {s.PRODUCT_ID_FIELD: {"$ne": None}}},
+                        {"$limit": 1},
+                        {"$project": {"_id": 0, "category": category}},
+                    ],
+                    "as": "product",
+                }
+            },
+            {"$unwind": {"path": "$product", "preserveNullAndEmptyArrays": True}},
+            {
+                "$group": {
+                    "_id": {
+                        "day": "$_id.day",
+                        "category": {"$ifNull": ["$product.category", None]},
+                    },
+                    "sales": {"$sum": "$sales"},
+                }
+            },
+        ]
+        async with database_errors():
+            cursor = await self._transactions.aggregate(pipeline, allowDiskUse=True)
+            rows = await cursor.to_list()
+        days = pd.date_range(utc_day(start), utc_day(end - timedelta(days=1)), freq="D")
+        if not rows:
+            empty = pd.Series(0.0, index=days, name="sales")
+            return DailySales(empty, pd.DataFrame(index=days))
+        found = pd.DataFrame(
+            {
+                "day": [utc_day(r["_id"]["day"]) for r in rows],
+                "category": [_category_name(r["_id"].get("category")) for r in rows],
+                "sales": [float(r["sales"]) for r in rows],
             }
-        },
-        {
-            "$lookup": {
-                "from": settings.PRODUCTS_COLLECTION,
-                "localField": "_id.product",
-                "foreignField": settings.PRODUCT_ID_FIELD,
-                "pipeline": [
-                    # a transaction without a product must not match products without an id
-                    {"$match": {settings.PRODUCT_ID_FIELD: {"$ne": None}}},
-                    {"$limit": 1},
-                    {"$project": {"_id": 0, "category": category}},
-                ],
-                "as": "product",
-            }
-        },
-        {"$unwind": {"path": "$product", "preserveNullAndEmptyArrays": True}},
-        {
-            "$group": {
-                "_id": {"day": "$_id.day", "category": {"$ifNull": ["$product.category", None]}},
-                "sales": {"$sum": "$sales"},
-            }
-        },
-    ]
-    async with database_errors():
-        cursor = await db[settings.TRANSACTIONS_COLLECTION].aggregate(pipeline, allowDiskUse=True)
-        rows = await cursor.to_list()
-    days = pd.date_range(utc_day(start), utc_day(end - timedelta(days=1)), freq="D")
-    if not rows:
-        return DailySales(pd.Series(0.0, index=days, name="sales"), pd.DataFrame(index=days))
-    found = pd.DataFrame(
-        {
-            "day": [utc_day(r["_id"]["day"]) for r in rows],
-            "category": [_category_name(r["_id"].get("category")) for r in rows],
-            "sales": [float(r["sales"]) for r in rows],
-        }
-    )
-    table = found.pivot_table(
-        index="day", columns="category", values="sales", aggfunc="sum", dropna=False
-    )
-    table = table.reindex(days, fill_value=0.0).fillna(0.0)
-    total = found.groupby("day")["sales"].sum().reindex(days, fill_value=0.0).rename("sales")
-    categories = table.drop(columns=[UNCATEGORISED], errors="ignore")
-    return DailySales(total, categories.rename_axis(columns=None))
+        )
+        table = found.pivot_table(
+            index="day", columns="category", values="sales", aggfunc="sum", dropna=False
+        )
+        table = table.reindex(days, fill_value=0.0).fillna(0.0)
+        by_day = found.groupby("day")["sales"].sum()
+        total = by_day.reindex(days, fill_value=0.0).rename("sales")
+        categories = table.drop(columns=[UNCATEGORISED], errors="ignore")
+        return DailySales(total, categories.rename_axis(columns=None))
 
 
 def _category_name(value: object) -> str:

@@ -2,11 +2,12 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
 from app.core.lifecycle import ModelService, TrainingData
 from app.errors import NotFound, brief
-from app.forecast.queries import daily_sales
+from app.forecast.queries import ForecastQueries
 from app.forecast.schemas import (
     BacktestMase,
     CategoriesResponse,
@@ -31,12 +32,16 @@ class ForecastService(ModelService):
     FIT = "app.forecast.model:train_forecasters"  # run in the worker process
     MODEL_TYPE_SETTING = "FORECAST_MODEL_TYPE"
 
+    @cached_property
+    def _queries(self) -> ForecastQueries:
+        return ForecastQueries(self._db, self._settings)
+
     async def read(self, now: datetime) -> TrainingData:
         """Complete UTC days of the collection window, in total and per category; today is
         still filling up, so left out."""
         end = start_of_day(now)
         start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)
-        total, categories = await daily_sales(self._db, self._settings, start, end)
+        total, categories = await self._queries.daily_sales(start, end)
         arguments = (total, categories, self.model_type, self._settings.FORECAST_MAX_CATEGORIES)
         return TrainingData(arguments, len(total), start, end)
 

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.core.db import database_errors, window_filter
 
 if TYPE_CHECKING:
-    from app.recommend.model import Purchases
+    from app.recommend.purchases import Purchases
 
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
@@ -148,7 +148,7 @@ def _as_purchases(
     products never sold in the window dropped."""
     import numpy as np
 
-    from app.recommend.model import Purchases
+    from app.recommend.purchases import Purchases
 
     items: dict[str, int] = {}
     for row in rows:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.anomaly import queries
+from app.anomaly.queries import AnomalyQueries
 from app.config import Settings
 from tests.factories import NOW
 
@@ -21,7 +21,7 @@ async def test_sample_is_bounded_and_drawn_from_the_window(
         if t["transactionDate"] >= start
     }
 
-    sample = await queries.transaction_sample(db, settings, start, size=200)
+    sample = await AnomalyQueries(db, settings).transaction_sample(start, size=200)
 
     assert len(sample) == 200
     assert {(d["amount"], d["quantity"], d["productId"]) for d in sample} <= window
@@ -44,7 +44,7 @@ async def test_product_references_are_each_products_median_price_and_quantity(
             units[t["productId"]].append(t["totalPrice"] / t["quantity"])
             quantities[t["productId"]].append(t["quantity"])
 
-    references = await queries.product_references(db, settings, start)
+    references = await AnomalyQueries(db, settings).product_references(start)
 
     assert set(references) == set(units)
     prices_found = sum(_is_a_median(references[p][0], u) for p, u in units.items())
@@ -58,6 +58,6 @@ async def test_product_references_are_each_products_median_price_and_quantity(
 async def test_catalogue_prices_are_read_for_every_product(
     db: AsyncDatabase, settings: Settings, documents: dict
 ) -> None:
-    prices = await queries.catalogue_prices(db, settings)
+    prices = await AnomalyQueries(db, settings).catalogue_prices()
 
     assert prices == {p["productId"]: p["price"] for p in documents["products"]}

@@ -1,6 +1,8 @@
 """ETS and ARIMA, the statsmodels candidates: they learn a weekly pattern, and stand aside for the
 seasonal naive forecast whenever their fit fails or gives no finite forecast."""
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,3 +98,22 @@ def test_damped_trend_adds_less_each_day_ahead() -> None:
     fitted = DampedSeasonal(level=100.0, trend=10.0, damping=0.5, season=np.zeros(7))
 
     np.testing.assert_allclose(fitted.predict(3), [105.0, 107.5, 108.75])
+
+
+def test_every_method_the_setting_accepts_has_a_fitter_and_a_minimum_history() -> None:
+    names = set(get_args(CandidateName))
+
+    assert set(candidates.FITTERS) == names - {"ensemble"}  # the median of FITTERS' members
+    assert set(candidates.ENSEMBLE_MEMBERS) <= set(candidates.FITTERS)
+    assert set(candidates.MIN_DAYS) == names
+
+
+@pytest.mark.parametrize("name", get_args(CandidateName))
+def test_every_method_fits_its_minimum_history(name: CandidateName) -> None:
+    history = weekday_pattern(candidates.MIN_DAYS[name], seed=2)
+
+    forecast = fit(name, history).predict(14)
+
+    assert forecast.shape == (14,)
+    assert np.isfinite(forecast).all()
+    assert (forecast >= 0).all()

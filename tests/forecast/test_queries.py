@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from secantus import SecantusDBServer
 
 from app.config import Settings
-from app.forecast.queries import daily_sales
+from app.forecast.queries import ForecastQueries
 from tests.factories import NON_SALES, NOW, SEED_SPEC, make_settings
 
 
@@ -33,7 +33,7 @@ async def test_daily_sales_match_python_and_fill_empty_days(
             expected[_day(t["transactionDate"])] += t["totalPrice"]
             by_category[category_of[t["productId"]], _day(t["transactionDate"])] += t["totalPrice"]
 
-    series, categories = await daily_sales(db, settings, start, end)
+    series, categories = await ForecastQueries(db, settings).daily_sales(start, end)
 
     assert len(series) == 90
     assert series.index[0] == pd.Timestamp(start.date())
@@ -71,7 +71,8 @@ async def test_sales_of_unknown_products_count_in_the_total_only(
     )
     end = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    total, categories = await daily_sales(db, settings, end - timedelta(days=2), end)
+    queries = ForecastQueries(db, settings)
+    total, categories = await queries.daily_sales(end - timedelta(days=2), end)
 
     await client.drop_database("unknown_products")
     await client.close()
@@ -101,7 +102,8 @@ async def test_field_names_come_from_configuration(
     )
     end = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    series, categories = await daily_sales(db, settings, end - timedelta(days=3), end)
+    queries = ForecastQueries(db, settings)
+    series, categories = await queries.daily_sales(end - timedelta(days=3), end)
 
     await client.drop_database("renamed_fields")
     await client.close()

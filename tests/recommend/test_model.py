@@ -8,17 +8,9 @@ import pytest
 from scipy.sparse import issparse
 
 from app.errors import NotEnoughData, OverBudget
-from app.recommend.model import (
-    CANDIDATES,
-    POPULAR,
-    Factors,
-    ItemWeights,
-    Purchases,
-    Recommender,
-    ease_weights,
-    fit,
-    train_recommender,
-)
+from app.recommend.evaluation import POPULAR
+from app.recommend.model import Purchases, Recommender, train_recommender
+from app.recommend.scorers import CANDIDATES, Factors, ItemWeights, fit
 from tests.factories import (
     NOW,
     category_of,
@@ -134,7 +126,7 @@ def test_auto_fits_ease_on_the_most_bought_products_over_the_memory_budget() -> 
 def test_auto_fits_ease_on_the_most_bought_products_beyond_its_cap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("app.recommend.model.EASE_TOP_ITEMS", 20)
+    monkeypatch.setattr("app.recommend.scorers.EASE_TOP_ITEMS", 20)
 
     auto = train_recommender(taste_purchases(), recommender_config("auto"))
     explicit = train_recommender(taste_purchases(), recommender_config("EASE"))
@@ -150,19 +142,6 @@ def test_auto_fits_ease_on_the_most_bought_products_beyond_its_cap(
 def test_an_explicit_ease_over_the_memory_budget_is_refused() -> None:
     with pytest.raises(OverBudget, match="RECOMMEND_MAX_MODEL_MB"):
         train_recommender(taste_purchases(), recommender_config("EASE", 0.001))
-
-
-def test_ease_weights_solve_the_closed_form() -> None:
-    rng = np.random.default_rng(3)
-    dense = (rng.random((40, 12)) < 0.3).astype(np.float32)
-    from scipy.sparse import csr_matrix
-
-    weights = ease_weights(csr_matrix(dense), lam=5.0)
-
-    inverse = np.linalg.inv(dense.T @ dense + 5.0 * np.eye(12))
-    expected = -inverse / np.diag(inverse)[None, :]
-    np.fill_diagonal(expected, 0.0)
-    np.testing.assert_allclose(weights, expected, atol=1e-5)
 
 
 def test_the_model_stays_sparse_and_survives_pickling(model: Recommender) -> None:
