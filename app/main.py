@@ -61,44 +61,49 @@ class AppState(TypedDict):
     ui: UiPage
 
 
+def build_state(settings: Settings, clock: Clock, service_metrics: ServiceMetrics) -> AppState:
+    """Builds the core and one service per capability, and registers each capability's model
+    with the registry; nothing connects, trains or runs in the background yet."""
+    database = Database(settings)
+    seconds = settings.MONGODB_TIMEOUT_MS / 1000
+    jobs = JobLog(database.db, settings.JOBS_COLLECTION, seconds, clock)
+    leases = Leases(database.db, settings.JOBS_COLLECTION, jobs.replica, seconds)
+    store = _model_store(settings, database)
+    registry = ModelRegistry(
+        ModelParts(settings, database, store, FitWorker(), jobs, leases, clock)
+    )
+    forecast = ForecastService(settings, database.db, registry, clock)
+    anomaly = AnomalyService(settings, database.db, registry, clock)
+    recommend = RecommendService(settings, database.db, registry, clock)
+    registry.register(forecast.spec())
+    registry.register(anomaly.spec())
+    registry.register(recommend.spec())
+    return AppState(
+        settings=settings,
+        clock=clock,
+        database=database,
+        registry=registry,
+        jobs=jobs,
+        metrics=service_metrics,
+        forecast=forecast,
+        anomaly=anomaly,
+        recommend=recommend,
+        ui=UiPage(database, registry, forecast, anomaly, recommend, clock),
+    )
+
+
 def _lifespan(
     settings: Settings, clock: Clock, service_metrics: ServiceMetrics
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        """Builds the core and registers each capability, then starts serving at once: the
-        database watcher and the registry run their own background tasks, stopped at shutdown."""
+        """Builds the state, then starts serving at once: the database watcher, the registry
+        and the recommender's filters run their own background tasks, stopped at shutdown."""
         configure_logging(settings.LOG_DIR, settings.LOG_LEVEL)
         warn_if_open(settings)
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
-        database = Database(settings)
-        jobs = JobLog(
-            database.db, settings.JOBS_COLLECTION, settings.MONGODB_TIMEOUT_MS / 1000, clock
-        )
-        leases = Leases(
-            database.db, settings.JOBS_COLLECTION, jobs.replica, settings.MONGODB_TIMEOUT_MS / 1000
-        )
-        store = _model_store(settings, database)
-        registry = ModelRegistry(
-            ModelParts(settings, database, store, FitWorker(), jobs, leases, clock)
-        )
-        forecast = ForecastService(settings, database.db, registry, clock)
-        anomaly = AnomalyService(settings, database.db, registry, clock)
-        recommend = RecommendService(settings, database.db, registry, clock)
-        state = AppState(
-            settings=settings,
-            clock=clock,
-            database=database,
-            registry=registry,
-            jobs=jobs,
-            metrics=service_metrics,
-            forecast=forecast,
-            anomaly=anomaly,
-            recommend=recommend,
-            ui=UiPage(database, registry, forecast, anomaly, recommend, clock),
-        )
-        for service in (state["forecast"], state["anomaly"], state["recommend"]):
-            registry.register(service.spec())
+        state = build_state(settings, clock, service_metrics)
+        database, registry = state["database"], state["registry"]
         service_metrics.watch(registry, database, clock)
         database.start()
         registry.start()

@@ -29,7 +29,7 @@ from app.dev.demo.spec import DemoDataSpec
 from app.main import create_app
 
 if TYPE_CHECKING:
-    from app.forecast.model import ForecastModelType
+    from app.forecast.model import ForecastInput
     from app.recommend.model import Config, ModelType, Purchases
 
 # The tests' "now": midday UTC of a fixed date, so that no test depends on the wall clock (a
@@ -252,22 +252,20 @@ def recommender_config(model_type: "ModelType" = "auto", max_model_mb: float = 5
 HELD_FIT_DIR = "TEST_HELD_FIT_DIR"
 
 
-def held_forecast_fit(
-    total: pd.Series, categories: pd.DataFrame, model_type: "ForecastModelType", most: int
-) -> object:
+def held_forecast_fit(data: "ForecastInput") -> object:
     """A forecast fit, run in the worker process, that writes its process id to `started` in
     the directory named by $TEST_HELD_FIT_DIR, then waits until a `release` file appears there
     (or a minute has passed) before fitting."""
     import os
 
-    from app.forecast.model import train_forecasters
+    from app.forecast.model import fit_model
 
     directory = Path(os.environ[HELD_FIT_DIR])
     (directory / "started").write_text(str(os.getpid()))
     deadline = time.monotonic() + 60
     while not (directory / "release").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return train_forecasters(total, categories, model_type, most)
+    return fit_model(data)
 
 
 def priced_sample(rows: int = 3000, products: int = 40, seed: int = 1) -> list[dict[str, Any]]:

@@ -207,3 +207,21 @@ def train_from_sample(
         overall_quantity=_median_positive(points.quantity),
     )
     return train_anomaly_detector(points, references, model_type, contamination)
+
+
+@dataclass(frozen=True)
+class AnomalyInput:
+    """What one anomaly training reads and its fit takes (see `train_from_sample`)."""
+
+    sample: list[dict[str, Any]]
+    typical: dict[str, tuple[float, float]]
+    catalogue: dict[str, float]
+    model_type: AnomalyModelType
+    contamination: float
+
+
+def fit_model(data: AnomalyInput) -> AnomalyModel:
+    """The worker process's entry point (`AnomalyService.fit`)."""
+    return train_from_sample(
+        data.sample, data.typical, data.catalogue, data.model_type, data.contamination
+    )

@@ -7,7 +7,7 @@ import heapq
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from app.anomaly.features import (
     AMOUNT,
@@ -27,11 +27,11 @@ from app.anomaly.schemas import (
     ScoredTransaction,
 )
 from app.config import Settings
-from app.core.lifecycle import ModelService, TrainingData
+from app.core.lifecycle import FitReference, ModelService, TrainingData
 from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.anomaly.model import AnomalyModel, Scored
+    from app.anomaly.model import AnomalyInput, AnomalyModel, Scored
 
 
 def _reasons(found: "list[Any]") -> list[Reason]:
@@ -43,19 +43,22 @@ def _reasons(found: "list[Any]") -> list[Reason]:
 INLINE_POINTS = 100
 
 
-class AnomalyService(ModelService):
+class AnomalyService(ModelService["AnomalyInput", "AnomalyModel"]):
     name = "anomaly"
-    FIT = "app.anomaly.model:train_from_sample"  # run in the worker process
     MODEL_TYPE_SETTING = "ANOMALY_MODEL_TYPE"
+
+    fit = FitReference["AnomalyInput", "AnomalyModel"]("app.anomaly.model:fit_model")
 
     @cached_property
     def _queries(self) -> AnomalyQueries:
         return AnomalyQueries(self._db, self._settings)
 
-    async def read(self, now: datetime) -> TrainingData:
+    async def read(self, now: datetime) -> TrainingData["AnomalyInput"]:
         """A sample of the window's transactions of every status (clients score orders whatever
         their status), each product's median unit price and quantity in the window, and the
         catalogue's prices; sampled documents without a usable amount or quantity are dropped."""
+        from app.anomaly.model import AnomalyInput
+
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         sample, typical, catalogue = await asyncio.gather(
@@ -66,8 +69,8 @@ class AnomalyService(ModelService):
         usable = [
             d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
         ]
-        arguments = (usable, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
-        return TrainingData(arguments, len(usable), start, now)
+        data = AnomalyInput(usable, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
+        return TrainingData(data, len(usable), start, now)
 
     async def detect(
         self, points: list[dict[str, Any]], requested_features: list[str]
@@ -91,8 +94,7 @@ class AnomalyService(ModelService):
         """Scores the stored transactions of the last `days` days (today included), batch by
         batch: memory holds a batch, the `limit` most anomalous so far and a count per day."""
         s = self._settings
-        live, version = self._live()
-        model = cast("AnomalyModel", live)
+        model, version = self._live()
         start = (self._clock().astimezone(UTC) - timedelta(days=days - 1)).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
@@ -120,7 +122,7 @@ class AnomalyService(ModelService):
         )
 
     def status(self) -> AnomalyStatus:
-        model = cast("AnomalyModel | None", self._registry.live_or_none("anomaly"))
+        model = self._live_or_none()
         described = self._described()
         if model is None:
             return AnomalyStatus(

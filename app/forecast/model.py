@@ -220,3 +220,19 @@ def train_forecasters(
         except NotEnoughData as exc:
             skipped[category] = exc.detail
     return Forecasters(model, fitted, skipped)
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    """What one forecast training reads and its fit takes: complete UTC days of sales, in total
+    and per category, and how to fit them."""
+
+    total: pd.Series
+    categories: pd.DataFrame
+    model_type: ForecastModelType
+    max_categories: int
+
+
+def fit_model(data: ForecastInput) -> Forecasters:
+    """The worker process's entry point (`ForecastService.fit`)."""
+    return train_forecasters(data.total, data.categories, data.model_type, data.max_categories)

@@ -3,9 +3,9 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from app.core.lifecycle import ModelService, TrainingData
+from app.core.lifecycle import FitReference, ModelService, TrainingData
 from app.errors import NotFound, brief
 from app.forecast.queries import ForecastQueries
 from app.forecast.schemas import (
@@ -20,30 +20,34 @@ from app.forecast.schemas import (
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.forecast.model import Forecasters, ForecastModel
+    from app.forecast.model import Forecasters, ForecastInput, ForecastModel
 
 
 def start_of_day(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-class ForecastService(ModelService):
+class ForecastService(ModelService["ForecastInput", "Forecasters"]):
     name = "forecast"
-    FIT = "app.forecast.model:train_forecasters"  # run in the worker process
     MODEL_TYPE_SETTING = "FORECAST_MODEL_TYPE"
+
+    fit = FitReference["ForecastInput", "Forecasters"]("app.forecast.model:fit_model")
 
     @cached_property
     def _queries(self) -> ForecastQueries:
         return ForecastQueries(self._db, self._settings)
 
-    async def read(self, now: datetime) -> TrainingData:
+    async def read(self, now: datetime) -> TrainingData["ForecastInput"]:
         """Complete UTC days of the collection window, in total and per category; today is
         still filling up, so left out."""
+        from app.forecast.model import ForecastInput
+
+        s = self._settings
         end = start_of_day(now)
-        start = end - timedelta(days=self._settings.DATA_COLLECTION_DAYS)
+        start = end - timedelta(days=s.DATA_COLLECTION_DAYS)
         total, categories = await self._queries.daily_sales(start, end)
-        arguments = (total, categories, self.model_type, self._settings.FORECAST_MAX_CATEGORIES)
-        return TrainingData(arguments, len(total), start, end)
+        data = ForecastInput(total, categories, s.FORECAST_MODEL_TYPE, s.FORECAST_MAX_CATEGORIES)
+        return TrainingData(data, len(total), start, end)
 
     async def predict(
         self, horizon: int | None, level: int, category: str | None = None
@@ -54,7 +58,7 @@ class ForecastService(ModelService):
 
         days = horizon or self._settings.FORECAST_HORIZON
         forecasters, version = self._live()
-        model, category = _forecaster_of(cast("Forecasters", forecasters), category)
+        model, category = _forecaster_of(forecasters, category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
         if model.computed(first_day):
@@ -96,9 +100,7 @@ class ForecastService(ModelService):
     def recent_sales(self, category: str | None = None) -> RecentSales:
         """The actual daily sales at the end of the live forecaster's training series, the
         total's or a category's, and its backtest: read from the model, not the database."""
-        model, category = _forecaster_of(
-            cast("Forecasters", self._registry.live("forecast")), category
-        )
+        model, category = _forecaster_of(self._model(), category)
         return RecentSales(
             category=category,
             sales=[
@@ -111,8 +113,7 @@ class ForecastService(ModelService):
 
     def categories(self) -> CategoriesResponse:
         """The categories with a forecaster, largest sales first, with their backtest MASE."""
-        live, version = self._live()
-        forecasters = cast("Forecasters", live)
+        forecasters, version = self._live()
         return CategoriesResponse(
             categories=[
                 CategoryForecaster(
@@ -131,7 +132,7 @@ class ForecastService(ModelService):
         )
 
     def status(self) -> ForecastStatus:
-        forecasters = cast("Forecasters | None", self._registry.live_or_none("forecast"))
+        forecasters = self._live_or_none()
         model = forecasters.total if forecasters is not None else None
         return ForecastStatus(
             **self._described().model_dump(),

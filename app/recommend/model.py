@@ -201,3 +201,16 @@ def _best(candidates: tuple[Candidate, ...], evaluation: dict[str, dict[str, flo
     if not scored:
         return candidates[0]
     return max(scored, key=lambda c: evaluation[c]["ndcg_at_10"])
+
+
+@dataclass(frozen=True)
+class RecommendInput:
+    """What one recommender training reads and its fit takes."""
+
+    purchases: Purchases
+    config: Config
+
+
+def fit_model(data: RecommendInput) -> Recommender:
+    """The worker process's entry point (`RecommendService.fit`)."""
+    return train_recommender(data.purchases, data.config)

@@ -5,12 +5,12 @@ to one, and the model's status. Requests read only memory: the model and the fil
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.config import POPULAR_DAYS
-from app.core.lifecycle import ModelService, ModelSpec, TrainingData, note_served
+from app.core.lifecycle import FitReference, ModelService, ModelSpec, TrainingData, note_served
 from app.errors import NotFound, ServiceError
 from app.recommend.filters import ServingFilters, Snapshot
 from app.recommend.queries import RecommendQueries
@@ -23,7 +23,7 @@ from app.recommend.schemas import (
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.recommend.model import Ranked, Recommender
+    from app.recommend.model import Ranked, Recommender, RecommendInput
 
 _CATEGORIES_SHOWN = 20
 
@@ -34,10 +34,11 @@ class CatalogueNotRead(ServiceError):
     status_code = 503
 
 
-class RecommendService(ModelService):
+class RecommendService(ModelService["RecommendInput", "Recommender"]):
     name = "recommend"
-    FIT = "app.recommend.model:train_recommender"  # run in the worker process
     MODEL_TYPE_SETTING = "RECOMMENDER_MODEL_TYPE"
+
+    fit = FitReference["RecommendInput", "Recommender"]("app.recommend.model:fit_model")
 
     @cached_property
     def _queries(self) -> RecommendQueries:
@@ -47,7 +48,7 @@ class RecommendService(ModelService):
     def _filters(self) -> ServingFilters:
         return ServingFilters(self._queries, self._settings, self._clock)
 
-    def spec(self) -> ModelSpec:
+    def spec(self) -> ModelSpec["RecommendInput", "Recommender"]:
         """A model goes live with the catalogue of its products read."""
         return replace(super().spec(), prepare=self._filters.prepare)
 
@@ -58,8 +59,8 @@ class RecommendService(ModelService):
     async def stop(self) -> None:
         await self._filters.stop()
 
-    async def read(self, now: datetime) -> TrainingData:
-        from app.recommend.model import Config
+    async def read(self, now: datetime) -> TrainingData["RecommendInput"]:
+        from app.recommend.model import Config, RecommendInput
 
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
@@ -71,7 +72,7 @@ class RecommendService(ModelService):
             max_model_mb=s.RECOMMEND_MAX_MODEL_MB,
             min_items=s.MIN_INTERACTIONS_FOR_RECOMMENDATION,
         )
-        return TrainingData((purchases, config), len(purchases.users), start, now)
+        return TrainingData(RecommendInput(purchases, config), len(purchases.users), start, now)
 
     def recommend(
         self, user_id: str, count: int, category: str | None = None
@@ -162,11 +163,7 @@ class RecommendService(ModelService):
         until a new model's filters are read."""
         filters = self._filters
         snapshot = filters.snapshot
-        model = (
-            snapshot.model
-            if snapshot is not None
-            else cast("Recommender | None", self._registry.live_or_none("recommend"))
-        )
+        model = snapshot.model if snapshot is not None else self._live_or_none()
         shown = snapshot.catalogue.shown if snapshot is not None else 0
         return RecommendStatus(
             **self._described().model_dump(),

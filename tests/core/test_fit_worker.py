@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _SERVER = """
 import asyncio, sys
-from app.core.lifecycle.fit_worker import FitWorker
+from app.core.lifecycle import FitReference, FitWorker
 
-asyncio.run(FitWorker().fit("tests.core.test_fit_worker:record_pid_then_sleep", (sys.argv[1],)))
+held = FitReference("tests.core.test_fit_worker:record_pid_then_sleep")
+asyncio.run(FitWorker().fit(held, sys.argv[1]))
 """
 
 

@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from secantus import SecantusDBServer
 
 from app.config import Settings
+from app.core.lifecycle import FitReference
 from app.core.store import ArtifactStore
 from app.core.store.signing import signing_key
 from app.dev import embedded
@@ -101,7 +102,8 @@ def held_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "held"
     directory.mkdir()
     monkeypatch.setenv(HELD_FIT_DIR, str(directory))
-    monkeypatch.setattr(ForecastService, "FIT", "tests.factories:held_forecast_fit")
+    held: FitReference[Any, Any] = FitReference("tests.factories:held_forecast_fit")
+    monkeypatch.setattr(ForecastService, "fit", held)
     return directory
 
 

@@ -230,3 +230,28 @@ def test_a_user_with_nothing_ease_top_covers_gets_popular_picks(model: Recommend
     )
 
     assert not replace(model, scorer=weights).personal(user)
+
+
+@pytest.mark.parametrize("model_type", ["SVD", "EASE"])
+def test_a_model_saved_when_its_scorers_lived_in_the_model_module_still_loads(
+    model_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions saved before the scorers moved to `app.recommend.scorers` name their classes
+    `app.recommend.model.Factors` and `app.recommend.model.ItemWeights`: they load, and
+    recommend the same."""
+    model = train_recommender(taste_purchases(), recommender_config(model_type))  # type: ignore[arg-type]
+    scorer_class = type(model.scorer)
+    with monkeypatch.context() as patched:
+        patched.setattr(scorer_class, "__module__", "app.recommend.model")
+        saved = pickle.dumps(model)
+    assert b"app.recommend.model" in saved
+    assert b"app.recommend.scorers" not in saved
+
+    loaded = pickle.loads(saved)
+
+    assert type(loaded.scorer) is scorer_class
+    user = model.user(str(model.user_ids[0]))
+    assert user is not None
+    nothing = np.array([], dtype=np.int64)
+    allowed = np.ones(len(model.item_ids), dtype=bool)
+    assert loaded.recommend(user, 5, allowed, nothing) == model.recommend(user, 5, allowed, nothing)

@@ -30,7 +30,7 @@ def _part(part: Any) -> Any:
     return _cut(part, _PART_CHARS) if isinstance(part, str) else part
 
 
-def _place(loc: tuple[Any, ...]) -> str:
+def _place(loc: tuple[int | str, ...]) -> str:
     where, *path = loc or ("request",)
     if where == "body" and not path:
         return "The request body"

@@ -9,12 +9,20 @@ from app.core.lifecycle.registry import ModelRegistry
 from app.core.lifecycle.served import note_served
 from app.core.lifecycle.service import ModelService
 from app.core.lifecycle.slot import NEVER
-from app.core.lifecycle.spec import ModelSpec, TrainingData, TrainingEnded
+from app.core.lifecycle.spec import (
+    FitReference,
+    FittedModel,
+    ModelSpec,
+    TrainingData,
+    TrainingEnded,
+)
 from app.core.lifecycle.trainer import ModelParts
 
 __all__ = [
     "NEVER",
+    "FitReference",
     "FitWorker",
+    "FittedModel",
     "Job",
     "JobLog",
     "JobState",

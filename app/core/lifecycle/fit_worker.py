@@ -7,16 +7,15 @@ worker that died; a dead worker fails that fit with a clear error and a fresh on
 for the next fit."""
 
 import asyncio
-import importlib
 import os
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from loguru import logger
 from loky import ProcessPoolExecutor
 
+from app.core.lifecycle.spec import D, FitReference, M
 from app.errors import ServiceError
 
 # BLAS and OpenMP pools in the worker: one thread each, so a fit uses one core and leaves the
@@ -50,14 +49,13 @@ def exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def run_fit(target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
-    """In the worker: calls `module:function` with the arguments; returns its result and the
-    seconds it took."""
-    module_name, _, function_name = target.partition(":")
-    fit = getattr(importlib.import_module(module_name), function_name)
+def run_fit(reference: FitReference[D, M], data: D) -> tuple[M, float]:
+    """In the worker: imports the fit function and fits the data; returns the fitted model and
+    the seconds the fit took."""
+    fit = reference.resolve()
     started = time.perf_counter()
-    result = fit(*arguments)
-    return result, time.perf_counter() - started
+    model = fit(data)
+    return model, time.perf_counter() - started
 
 
 class FitWorker:
@@ -79,11 +77,14 @@ class FitWorker:
             )
         return self._executor
 
-    async def fit(self, target: str, arguments: tuple[Any, ...]) -> tuple[Any, float]:
+    async def fit(self, reference: FitReference[D, M], data: D) -> tuple[M, float]:
         """The fitted model and the seconds the fit took; `WorkerDied` if the worker ended."""
         executor = self._running_executor()
         try:
-            return await asyncio.wrap_future(executor.submit(run_fit, target, arguments))
+            fitted: tuple[M, float] = await asyncio.wrap_future(
+                executor.submit(run_fit, reference, data)
+            )
+            return fitted
         except BrokenProcessPool as exc:
             logger.error("The training worker process died: {}", exc)
             if self._executor is executor:

@@ -1,11 +1,11 @@
 """The live models: loaded or trained at start-up, retrained periodically or on demand.
 
-Each capability registers a `ModelSpec` (`model_spec`): how to read its training data from
-MongoDB and which function fits it. Every training is a job (`jobs`), run by the `trainer` of
-whichever process holds the model's lease (`lease`): a request for a model that is training
-joins that job. A trained model is saved as a new version (`model_store`) and replaces the live
-one in a single assignment, so predictions never see a half-trained model; the other processes
-serve it once they see the store's `current` pointer move (`sync`)."""
+Each capability registers a `ModelSpec` (`spec`): how to read its training data from MongoDB
+and which function fits it. Every training is a job (`jobs`), run by the `trainer` of whichever
+process holds the model's lease (`lease`): a request for a model that is training joins that
+job. A trained model is saved as a new version (`app.core.store`) and replaces the live one in
+a single assignment, so predictions never see a half-trained model; the other processes serve
+it once they see the store's `current` pointer move (`sync`)."""
 
 import asyncio
 import contextlib
@@ -76,7 +76,7 @@ class ModelRegistry:
         self._training_listeners: list[Callable[[TrainingEnded], None]] = []
         parts.database.on_connect(self._on_database_back)
 
-    def register(self, spec: ModelSpec) -> None:
+    def register(self, spec: ModelSpec[Any, Any]) -> None:
         self._slots[spec.name] = ModelSlot(spec)
 
     def on_training(self, listener: Callable[[TrainingEnded], None]) -> None:

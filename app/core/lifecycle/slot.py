@@ -20,7 +20,7 @@ NEVER: Literal["N/A"] = "N/A"
 class ModelSlot:
     """One model's place in the registry: the live model, its metadata, its training task."""
 
-    spec: ModelSpec
+    spec: ModelSpec[Any, Any]
     model: Any = None
     metadata: dict[str, Any] | None = None
     last_error: str | None = None

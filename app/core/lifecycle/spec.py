@@ -1,40 +1,70 @@
 """What a capability tells the registry about its model, and what the registry tells those who
 listen to trainings: plain data, so that capabilities and metrics need not import the
-registry."""
+registry.
 
-from collections.abc import Awaitable, Callable
+Two type variables tie a capability's parts together, so that mypy checks them: `D`, what its
+`read` gathers for one training and its fit takes, and `M`, the fitted model its fit returns,
+its services are answered with and its `prepare` readies."""
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from app.core.names import ModelName
 
 
+class FittedModel(Protocol):
+    """What the registry reads of any fitted model: its figures, recorded with its version."""
+
+    @property
+    def metrics(self) -> Mapping[str, float]: ...
+
+
+D = TypeVar("D")
+M = TypeVar("M", bound=FittedModel)
+
+
 @dataclass(frozen=True)
-class TrainingData:
-    """What a capability read for one training: the fit's arguments, and the facts about them
+class TrainingData(Generic[D]):
+    """What a capability read for one training: the fit's one argument, and the facts about it
     that the model's metadata records."""
 
-    arguments: tuple[Any, ...]
+    data: D
     rows: int
     window_start: datetime
     window_end: datetime
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    """How one model is trained. `fit` names a function as `module:function`: the worker
-    process imports it, so the server never imports the model's fitting code to train."""
+class FitReference(Generic[D, M]):
+    """The function that fits a model, named as `module:function`: the worker process imports
+    it, so the server never imports the model's fitting code. Typed with what it takes and
+    returns; `resolve` imports it (in the worker, and in the test that checks every registered
+    reference against its types)."""
+
+    target: str
+
+    def resolve(self) -> Callable[[D], M]:
+        module_name, _, function_name = self.target.partition(":")
+        fit: Callable[[D], M] = getattr(importlib.import_module(module_name), function_name)
+        return fit
+
+
+@dataclass(frozen=True)
+class ModelSpec(Generic[D, M]):
+    """How one model is trained and readied to be served."""
 
     name: ModelName
     model_type: str
-    read: Callable[[datetime], Awaitable[TrainingData]]
-    fit: str
+    read: Callable[[datetime], Awaitable[TrainingData[D]]]
+    fit: FitReference[D, M]
     # Awaited with a model and its metadata before it goes live (trained or loaded): what
     # serving it needs besides the model is read then. It handles its own failures.
-    prepare: Callable[[Any, dict[str, Any]], Awaitable[None]] | None = None
+    prepare: Callable[[M, dict[str, Any]], Awaitable[None]] | None = None
 
-    async def prepare_served(self, model: Any, metadata: dict[str, Any]) -> None:
+    async def prepare_served(self, model: M, metadata: dict[str, Any]) -> None:
         """Readies a model, trained or loaded, to be served, when the capability asks to."""
         if self.prepare is not None:
             await self.prepare(model, metadata)

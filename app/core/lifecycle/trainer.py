@@ -99,7 +99,7 @@ class Trainer:
             await self._parts.jobs.update(
                 job, stage="fitting", timings={"query_seconds": query_seconds}
             )
-            model, fit_seconds = await self._parts.worker.fit(spec.fit, data.arguments)
+            model, fit_seconds = await self._parts.worker.fit(spec.fit, data.data)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata["data_fingerprint"] = fingerprint
             await self._parts.jobs.update(
@@ -131,7 +131,7 @@ class Trainer:
         )
         return metadata
 
-    async def _read(self, spec: ModelSpec) -> TrainingData:
+    async def _read(self, spec: ModelSpec[Any, Any]) -> TrainingData[Any]:
         """The training data, read within TRAINING_TIMEOUT_SECONDS, all calls together."""
         seconds = self._parts.settings.TRAINING_TIMEOUT_SECONDS
         try:
@@ -162,8 +162,8 @@ class Trainer:
 
     def _metadata(
         self,
-        spec: ModelSpec,
-        data: TrainingData,
+        spec: ModelSpec[Any, Any],
+        data: TrainingData[Any],
         model: Any,
         query_seconds: float,
         fit_seconds: float,

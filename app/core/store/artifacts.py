@@ -30,6 +30,7 @@ from typing import Any
 from loguru import logger
 
 from app.config import APP_VERSION
+from app.core.store.protocol import Loaded
 from app.core.store.signing import SIGNATURE, is_signed_by, signature
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
@@ -193,7 +194,7 @@ class ArtifactStore:
         except OSError:
             return None
 
-    def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+    def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The live version's model and metadata; None when never saved; `ArtifactInvalid`
         when it must not be loaded."""
         current = self.current(name)
@@ -201,7 +202,7 @@ class ArtifactStore:
             return None
         return self.load(name, current, model_type)
 
-    def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+    def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         directory = self._version_directory(name, version_id)
         metadata = self._signed_metadata(directory, version_id)

@@ -44,6 +44,7 @@ from app.core.store.artifacts import (
     VersionUnknown,
 )
 from app.core.store.local import LocalModelStore
+from app.core.store.protocol import Loaded
 from app.errors import DatabaseTimeout, ServiceError
 
 
@@ -87,7 +88,7 @@ class GridFSModelStore:
     def current(self, name: str) -> str | None:
         return self._here.current(name)
 
-    async def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+    async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The version this host serves: a replica that cannot reach MongoDB still serves it."""
         return await self._here.load_current(name, model_type)
 
@@ -158,7 +159,7 @@ class GridFSModelStore:
             return
         self._followed[name] = version_id
 
-    async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+    async def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version, copied here first if this host has not got it."""
         await self._copy_here(name, version_id)
         return await self._here.load(name, version_id, model_type)

@@ -5,6 +5,7 @@ import asyncio
 from typing import Any
 
 from app.core.store.artifacts import ArtifactStore
+from app.core.store.protocol import Loaded
 
 
 class LocalModelStore:
@@ -33,11 +34,11 @@ class LocalModelStore:
         """Makes a saved version the one served (a rollback)."""
         await asyncio.to_thread(self.files.set_current, name, version_id)
 
-    async def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+    async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The current version's model and metadata, None when never saved."""
         return await asyncio.to_thread(self.files.load_current, name, model_type)
 
-    async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+    async def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         return await asyncio.to_thread(self.files.load, name, version_id, model_type)
 

@@ -8,6 +8,9 @@ one service share it, and a store in MongoDB keeps there a copy of the versions 
 
 from typing import Any, Protocol
 
+# A saved model, of whatever type its capability fitted, and its metadata.
+Loaded = tuple[object, dict[str, Any]]
+
 
 class ModelStore(Protocol):
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
@@ -30,11 +33,11 @@ class ModelStore(Protocol):
         """Makes a saved version the one served (a rollback)."""
         ...
 
-    async def load_current(self, name: str, model_type: str) -> tuple[Any, dict[str, Any]] | None:
+    async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The current version's model and metadata, None when never saved."""
         ...
 
-    async def load(self, name: str, version_id: str, model_type: str) -> tuple[Any, dict[str, Any]]:
+    async def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         ...
 
