@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench screenshot demo-data clean
+.PHONY: run test test-fast lint format bench screenshot demo-data clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)  ## embedded DB (unless MONGODB_URL answers) + demo data if empty 
 # busy 2-core machine, the statsmodels fits of the forecast tests took 5 to 12 times longer.
 test: lint  ## lint (ruff, mypy, import rules), then the whole suite against an in-process SecantusDB
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
+
+test-fast: $(STAMP)  ## while working: ruff, then the tests not marked slow (under a minute)
+	$(VENV)/bin/ruff check .
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

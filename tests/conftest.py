@@ -1,5 +1,12 @@
 """Shared fixtures: one in-process SecantusDB for the session, seeded with small demo data, and
-an app trained on it. Builders live in `tests.factories`."""
+an app trained on it. Builders live in `tests.factories`.
+
+Two tiers: `make test` runs every test, `make test-fast` those not marked `slow` (`pytest -m
+"not slow"`). A test is slow when it trains the service's models, starts processes (the server,
+uvicorn or loky workers, subprocesses, a browser) or otherwise takes more than about a second.
+Every test that uses a fixture of TRAINING_FIXTURES is marked here at collection, so a new one
+cannot be left in the fast tier; any other slow test is marked where it is written, with
+`pytestmark = pytest.mark.slow` for a whole module or `@pytest.mark.slow` on the test."""
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +22,17 @@ from app.config import Settings
 from app.dev.demo.generator import generate
 from app.dev.demo.mongo import write_demo_data
 from tests.factories import SEED_SPEC, SEEDED_DB, make_settings, trained
+
+# Fixtures whose setup trains the service's models (the first test to use one waits for it).
+TRAINING_FIXTURES = frozenset({"client"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `slow` every test that uses a training fixture, directly or through another one."""
+    for item in items:
+        if TRAINING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +76,12 @@ async def db(mongo_server: SecantusDBServer, seeded_db: str) -> AsyncIterator[As
 async def client(
     mongo_server: SecantusDBServer, seeded_db: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A running app whose three models are trained on the seeded data; tests only read."""
+    """A running app whose three models are trained on the seeded data. Tests read from it,
+    except tests/core/test_service_routes.py's `test_train_endpoint_retrains_and_reports`,
+    which retrains each model through `POST /api/v1/{name}/train`. That is safe: the retraining
+    reads the same seeded data with the same settings (its window only minutes later on the
+    test clock), so the models stay what the other tests expect; only each model's version and
+    training time move on, and no test compares those with what another test read."""
     settings = make_settings(
         mongo_server.uri, tmp_path_factory.mktemp("app"), DATABASE_NAME=seeded_db
     )

@@ -52,6 +52,7 @@ def test_invalid_value_names_the_setting(
     assert message in str(error.value)
 
 
+@pytest.mark.slow
 def test_importing_the_app_creates_nothing_and_defers_the_ml_stack(tmp_path: Path) -> None:
     """The API answers before pandas, scikit-learn, SciPy and statsmodels, which take seconds, are
     imported."""

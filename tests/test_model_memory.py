@@ -29,6 +29,7 @@ TRAINERS: dict[str, Callable[[], object]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINERS)
 def test_a_model_and_its_reloaded_copy_leave_no_cyclic_garbage(name: str) -> None:
     model = TRAINERS[name]()

@@ -41,6 +41,7 @@ def test_a_key_matches_any_configured_key_and_nothing_else() -> None:
     assert not key_matches("ключ", keys)
 
 
+@pytest.mark.slow
 async def test_with_keys_training_needs_a_valid_key_from_anywhere(tmp_path: Path) -> None:
     settings = offline_settings(tmp_path, API_KEYS=KEYS)
     async with running(settings, client_address=REMOTE) as client:
@@ -64,6 +65,7 @@ async def test_with_keys_loopback_needs_a_key_too(tmp_path: Path) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.slow
 async def test_without_keys_training_is_open_to_loopback_only(tmp_path: Path) -> None:
     settings = offline_settings(tmp_path)
     async with running(settings, client_address=REMOTE) as remote:
@@ -125,6 +127,7 @@ async def test_reads_need_a_key_when_asked_except_health_and_docs(tmp_path: Path
     assert set(opened.values()) == {200}
 
 
+@pytest.mark.slow
 async def test_a_training_ended_moments_ago_is_refused_with_retry_after(tmp_path: Path) -> None:
     """Two requests at once share one training (no 429); the next one, right after that
     training ended (in failure: no database), waits for the cooldown."""
@@ -141,6 +144,7 @@ async def test_a_training_ended_moments_ago_is_refused_with_retry_after(tmp_path
     assert other_model.status_code == NOT_TRAINED
 
 
+@pytest.mark.slow
 async def test_after_the_cooldown_training_is_allowed_again(tmp_path: Path) -> None:
     async with running(offline_settings(tmp_path, TRAIN_COOLDOWN_SECONDS=0.5)) as client:
         first = await client.post(TRAIN)
@@ -165,6 +169,7 @@ def test_same_local_origin(origin: str, host: str, same: bool) -> None:
     assert same_local_origin(origin, host) is same
 
 
+@pytest.mark.slow
 async def test_unsafe_requests_from_foreign_pages_are_refused(tmp_path: Path) -> None:
     """A `text/plain` POST needs no preflight, but browsers name the page's origin."""
     settings = offline_settings(tmp_path, CORS_ORIGINS="https://dashboard.example")

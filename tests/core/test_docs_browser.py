@@ -16,9 +16,12 @@ from tests.factories import served_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ONLY_LOCALHOST = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium: `apt-get install chromium` to run the browser tests"
-)
+pytestmark = [
+    pytest.mark.slow,  # a browser, and the service as a process
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no chromium: `apt-get install chromium` to run the browser tests"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

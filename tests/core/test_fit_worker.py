@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
+
+pytestmark = pytest.mark.slow  # a server process and its fit worker
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -194,6 +194,7 @@ async def test_chunks_of_an_interrupted_upload_are_swept_once_old_and_never_list
     assert [v["version"] for v in await store.versions("forecast")] == [V1]
 
 
+@pytest.mark.slow
 async def test_with_mongodb_unreachable_a_host_serves_its_copy_and_saves_fail_clearly(
     bucket_db: AsyncDatabase[Any], tmp_path: Path
 ) -> None:

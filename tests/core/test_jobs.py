@@ -15,6 +15,8 @@ from app.core.lifecycle import lease
 from tests import factories
 from tests.factories import SEEDED_DB, make_settings, running, trained, wait_until
 
+pytestmark = pytest.mark.slow  # every test trains
+
 
 async def _finished(client: httpx.AsyncClient, location: str) -> dict[str, Any]:
     job: dict[str, Any] = {}

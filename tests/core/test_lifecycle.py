@@ -31,6 +31,8 @@ from tests.factories import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # apps that train, or worker processes
+
 
 async def _model_status(client: httpx.AsyncClient, name: str) -> dict:
     return (await client.get(f"/api/v1/{name}/status")).json()

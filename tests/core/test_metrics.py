@@ -4,6 +4,7 @@ watcher know, read at scrape time; one registry per application."""
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import free_port, make_settings, running
@@ -88,6 +89,7 @@ async def test_metrics_stay_out_of_the_api_schema(client: httpx.AsyncClient) -> 
     assert "/metrics" not in paths
 
 
+@pytest.mark.slow
 async def test_each_app_counts_its_own_requests_and_failed_trainings(tmp_path: Path) -> None:
     unreachable = f"mongodb://127.0.0.1:{free_port()}"  # nothing listens: nothing trains
     async with (

@@ -30,6 +30,8 @@ from app.dev.fuzzing import KnownValues, fuzz_config
 from app.main import create_app
 from tests.factories import SEED_SPEC, SEEDED_DB, make_settings, running
 
+pytestmark = pytest.mark.slow  # trained apps, and hundreds of requests
+
 
 def _seeded_values() -> KnownValues:
     products, users, _ = generate(SEED_SPEC)

@@ -12,6 +12,8 @@ from secantus import SecantusDBServer
 
 from tests.factories import served_over_demo_data
 
+pytestmark = pytest.mark.slow  # uvicorn workers that train
+
 DATABASE = "two_workers_served"
 
 

@@ -233,6 +233,7 @@ store.save("forecast", model, {{**meta, "version": {V2!r}}})
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["pickling", "metadata", "renamed", "pointer"])
 def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_partial_one(
     tmp_path: Path, moment: str

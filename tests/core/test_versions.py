@@ -9,6 +9,8 @@ from secantus import SecantusDBServer
 
 from tests.factories import make_settings, running, trained, wait_trained
 
+pytestmark = pytest.mark.slow  # every test trains
+
 
 async def _versions(client: httpx.AsyncClient, name: str) -> dict:
     models = (await client.get("/api/v1/models")).json()["models"]

@@ -13,6 +13,8 @@ from secantus import SecantusDBServer
 from app.core.names import MODEL_NAMES
 from tests.factories import make_settings, running, wait_trained, wait_until
 
+pytestmark = pytest.mark.slow  # two apps train
+
 
 async def _version(client: httpx.AsyncClient, name: str) -> Any:
     return (await client.get(f"/api/v1/{name}/status")).json()["version"]

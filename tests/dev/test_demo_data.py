@@ -276,6 +276,7 @@ def test_spec_is_validated() -> None:
         DemoDataSpec(anomaly_share=1.5)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_write_demo_data_inserts_what_generate_returns(server: SecantusDBServer) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.uri, tz_aware=True)
@@ -296,6 +297,7 @@ async def test_write_demo_data_inserts_what_generate_returns(server: SecantusDBS
         await client.close()
 
 
+@pytest.mark.slow
 def test_cli_refuses_non_empty_database_unless_drop(server: SecantusDBServer) -> None:
     async def count() -> int:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.uri)

@@ -1,7 +1,11 @@
 from pathlib import Path
 
+import pytest
+
 from app.dev import embedded
 from tests.factories import free_port
+
+pytestmark = pytest.mark.slow  # a SecantusDB process
 
 
 def test_embedded_server_starts_answers_and_stops(tmp_path: Path) -> None:

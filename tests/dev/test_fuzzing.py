@@ -1,6 +1,7 @@
 """The fuzzing configuration: ids from the data are mixed into the generated ones, and only
 the service's checks run."""
 
+import pytest
 import schemathesis
 from hypothesis import find, settings
 
@@ -17,6 +18,7 @@ def _similar(known: KnownValues) -> schemathesis.APIOperation:
     return schema[SIMILAR]["GET"]
 
 
+@pytest.mark.slow
 def test_known_ids_are_mixed_into_generated_ones() -> None:
     strategy = _similar(KnownValues(products=("p-known",))).as_strategy()
     quick = settings(database=None, derandomize=True)

@@ -39,6 +39,7 @@ def test_features_of_a_day_never_see_that_day() -> None:
     assert list(original.columns) == list(FEATURE_NAMES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "model_type",
     [
@@ -138,6 +139,7 @@ def test_a_history_too_short_to_backtest_has_no_interval_and_says_so() -> None:
     assert (band["upper"] == band["lower"]).all()
 
 
+@pytest.mark.slow
 def test_the_model_keeps_the_last_eight_weeks_it_was_trained_on() -> None:
     series = noisy_weekly(90, seed=3)
     short = noisy_weekly(20, seed=3)
@@ -156,6 +158,7 @@ def test_no_sales_or_less_than_a_week_is_refused() -> None:
         train_forecaster(weekly_series(60) * 0, "ensemble")
 
 
+@pytest.mark.slow
 def test_forecast_after_a_gap_starts_where_asked() -> None:
     series = weekly_series()
     model = train_forecaster(series, "RandomForestRegressor")
@@ -168,6 +171,7 @@ def test_forecast_after_a_gap_starts_where_asked() -> None:
     pd.testing.assert_frame_equal(forecast.iloc[:3], model.forecast(first_day, 3))
 
 
+@pytest.mark.slow
 def test_horizon_out_of_range_is_refused() -> None:
     model = train_forecaster(weekly_series(), "LinearRegression")
 
@@ -175,6 +179,7 @@ def test_horizon_out_of_range_is_refused() -> None:
         model.forecast(model.last_day + pd.Timedelta(days=1), 31)
 
 
+@pytest.mark.slow
 def test_every_category_with_sales_gets_a_forecaster_up_to_the_cap() -> None:
     total = noisy_weekly(120, seed=3)
     categories = pd.DataFrame(

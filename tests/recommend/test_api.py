@@ -22,6 +22,8 @@ from tests.factories import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # an app trained on the taste shop
+
 TASTE_DB = "recommend_taste"
 RECOMMEND = "/api/v1/recommend"
 

@@ -17,9 +17,10 @@ from tests.factories import served_over_demo_data
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INSTALL = "`apt-get install chromium` (and `pip install -r requirements-dev.txt`)"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason=f"no chromium: {INSTALL} to run the browser tests"
-)
+pytestmark = [
+    pytest.mark.slow,  # a browser, and the service as a process
+    pytest.mark.skipif(CHROMIUM is None, reason=f"no chromium: {INSTALL} to run the browser tests"),
+]
 DATABASE = "ui_browser"
 TRAINED_SECONDS = 240
 PHONE_WIDTH = 390
