@@ -2,7 +2,8 @@
 
     python -m bench.forecast_training [--workdir bench/.data] [--no-database] [--no-journey]
 
-- fit: `train_forecasters` (what the worker process runs: the total backtested against every
+- fit: `train_forecasters` (what the worker process runs, through `fit_model`: the total
+  backtested against every
   candidate, each category against seasonal naive) on daily sales per category of the demo data
   over 90 days, 1 and 3 years, and of The Complete Journey's year (every department): seconds,
   categories, and the peak RSS of this process;

@@ -45,8 +45,8 @@ import psutil
 
 from app.recommend.catalogue import Catalogue
 from app.recommend.evaluation import POPULAR
+from app.recommend.inputs import Config
 from app.recommend.model import (
-    Config,
     ModelType,
     Purchases,
     Recommender,

@@ -81,7 +81,9 @@ async def client(
     which retrains each model through `POST /api/v1/{name}/train`. That is safe: the retraining
     reads the same seeded data with the same settings (its window only minutes later on the
     test clock), so the models stay what the other tests expect; only each model's version and
-    training time move on, and no test compares those with what another test read."""
+    training time move on, and no test compares those with what another test read. The schema
+    fuzzing (tests/core/test_schema_fuzz.py) also sends rollbacks to it, for versions that do
+    not exist: they answer 404 and change nothing."""
     settings = make_settings(
         mongo_server.uri, tmp_path_factory.mktemp("app"), DATABASE_NAME=seeded_db
     )

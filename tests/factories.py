@@ -29,8 +29,9 @@ from app.dev.demo.spec import DemoDataSpec
 from app.main import create_app
 
 if TYPE_CHECKING:
-    from app.forecast.model import ForecastInput
-    from app.recommend.model import Config, ModelType, Purchases
+    from app.forecast.inputs import ForecastInput
+    from app.recommend.inputs import Config
+    from app.recommend.model import ModelType, Purchases
 
 # The tests' "now": midday UTC of a fixed date, so that no test depends on the wall clock (a
 # run never crosses midnight on this clock). `test_clock` moves on from it in real time, so
@@ -244,7 +245,7 @@ def taste_purchases(events: pd.DataFrame | None = None, eval_days: int = 14) -> 
 
 
 def recommender_config(model_type: "ModelType" = "auto", max_model_mb: float = 512) -> "Config":
-    from app.recommend.model import Config
+    from app.recommend.inputs import Config
 
     return Config(model_type=model_type, components=8, max_model_mb=max_model_mb, min_items=3)
 

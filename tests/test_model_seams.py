@@ -14,6 +14,8 @@ from app.core.observability import ServiceMetrics
 from app.main import build_state
 from tests import factories
 
+MODELS = ("forecast", "anomaly", "recommend")  # every model the application registers
+
 
 def _named(reference: Any, module: str) -> Any:
     """A type argument of a service, resolved where its fit function lives."""
@@ -39,11 +41,11 @@ async def services(tmp_path: Path) -> Any:
 
 
 async def test_every_model_of_the_registry_has_a_service(services: dict[str, Any]) -> None:
-    assert sorted(services) == ["anomaly", "forecast", "recommend"]
+    assert sorted(services) == sorted(MODELS)
     assert all(isinstance(service, ModelService) for service in services.values())
 
 
-@pytest.mark.parametrize("name", ["forecast", "anomaly", "recommend"])
+@pytest.mark.parametrize("name", MODELS)
 async def test_each_fit_reference_resolves_to_a_function_typed_as_its_service(
     services: dict[str, Any], name: str
 ) -> None:

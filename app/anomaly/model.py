@@ -22,6 +22,7 @@ from app.anomaly.features import (
     derive,
     read_points,
 )
+from app.anomaly.inputs import AnomalyInput
 from app.anomaly.tails import EmpiricalTails
 from app.errors import NotEnoughData
 
@@ -207,17 +208,6 @@ def train_from_sample(
         overall_quantity=_median_positive(points.quantity),
     )
     return train_anomaly_detector(points, references, model_type, contamination)
-
-
-@dataclass(frozen=True)
-class AnomalyInput:
-    """What one anomaly training reads and its fit takes (see `train_from_sample`)."""
-
-    sample: list[dict[str, Any]]
-    typical: dict[str, tuple[float, float]]
-    catalogue: dict[str, float]
-    model_type: AnomalyModelType
-    contamination: float
 
 
 def fit_model(data: AnomalyInput) -> AnomalyModel:

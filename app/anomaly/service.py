@@ -17,6 +17,7 @@ from app.anomaly.features import (
     read_points,
     valid_number,
 )
+from app.anomaly.inputs import AnomalyInput
 from app.anomaly.queries import AnomalyQueries
 from app.anomaly.schemas import (
     AnomalyResult,
@@ -31,7 +32,7 @@ from app.core.lifecycle import FitReference, ModelService, TrainingData
 from app.errors import TooLarge
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.anomaly.model import AnomalyInput, AnomalyModel, Scored
+    from app.anomaly.model import AnomalyModel, Scored
 
 
 def _reasons(found: "list[Any]") -> list[Reason]:
@@ -43,22 +44,20 @@ def _reasons(found: "list[Any]") -> list[Reason]:
 INLINE_POINTS = 100
 
 
-class AnomalyService(ModelService["AnomalyInput", "AnomalyModel"]):
+class AnomalyService(ModelService[AnomalyInput, "AnomalyModel"]):
     name = "anomaly"
     MODEL_TYPE_SETTING = "ANOMALY_MODEL_TYPE"
 
-    fit = FitReference["AnomalyInput", "AnomalyModel"]("app.anomaly.model:fit_model")
+    fit = FitReference[AnomalyInput, "AnomalyModel"]("app.anomaly.model:fit_model")
 
     @cached_property
     def _queries(self) -> AnomalyQueries:
         return AnomalyQueries(self._db, self._settings)
 
-    async def read(self, now: datetime) -> TrainingData["AnomalyInput"]:
+    async def read(self, now: datetime) -> TrainingData[AnomalyInput]:
         """A sample of the window's transactions of every status (clients score orders whatever
         their status), each product's median unit price and quantity in the window, and the
         catalogue's prices; sampled documents without a usable amount or quantity are dropped."""
-        from app.anomaly.model import AnomalyInput
-
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         sample, typical, catalogue = await asyncio.gather(

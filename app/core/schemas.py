@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field
 
 from app.core.names import ModelState
 
+# Every model's state, as /status and /api/v1/health/ready show them in /docs.
+STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
+
 
 class ErrorResponse(BaseModel):
     """Every error: `detail` is a sentence for a person; `errors` lists validation problems."""

@@ -26,6 +26,7 @@ from app.forecast.candidates import (
     fit,
 )
 from app.forecast.features import FEATURE_NAMES
+from app.forecast.inputs import ForecastInput
 
 ForecastModelType = CandidateName
 MIN_TRAINING_DAYS = MIN_DAYS["RandomForestRegressor"]
@@ -220,17 +221,6 @@ def train_forecasters(
         except NotEnoughData as exc:
             skipped[category] = exc.detail
     return Forecasters(model, fitted, skipped)
-
-
-@dataclass(frozen=True)
-class ForecastInput:
-    """What one forecast training reads and its fit takes: complete UTC days of sales, in total
-    and per category, and how to fit them."""
-
-    total: pd.Series
-    categories: pd.DataFrame
-    model_type: ForecastModelType
-    max_categories: int
 
 
 def fit_model(data: ForecastInput) -> Forecasters:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from app.core.lifecycle import FitReference, ModelService, TrainingData
 from app.errors import NotFound, brief
+from app.forecast.inputs import ForecastInput
 from app.forecast.queries import ForecastQueries
 from app.forecast.schemas import (
     BacktestMase,
@@ -20,28 +21,26 @@ from app.forecast.schemas import (
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.forecast.model import Forecasters, ForecastInput, ForecastModel
+    from app.forecast.model import Forecasters, ForecastModel
 
 
 def start_of_day(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-class ForecastService(ModelService["ForecastInput", "Forecasters"]):
+class ForecastService(ModelService[ForecastInput, "Forecasters"]):
     name = "forecast"
     MODEL_TYPE_SETTING = "FORECAST_MODEL_TYPE"
 
-    fit = FitReference["ForecastInput", "Forecasters"]("app.forecast.model:fit_model")
+    fit = FitReference[ForecastInput, "Forecasters"]("app.forecast.model:fit_model")
 
     @cached_property
     def _queries(self) -> ForecastQueries:
         return ForecastQueries(self._db, self._settings)
 
-    async def read(self, now: datetime) -> TrainingData["ForecastInput"]:
+    async def read(self, now: datetime) -> TrainingData[ForecastInput]:
         """Complete UTC days of the collection window, in total and per category; today is
         still filling up, so left out."""
-        from app.forecast.model import ForecastInput
-
         s = self._settings
         end = start_of_day(now)
         start = end - timedelta(days=s.DATA_COLLECTION_DAYS)

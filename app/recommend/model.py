@@ -14,6 +14,7 @@ from app.config import POPULAR_DAYS, RecommenderMethod
 from app.errors import NotEnoughData, OverBudget
 from app.recommend import scorers
 from app.recommend.evaluation import POPULAR, evaluate, held_out
+from app.recommend.inputs import Config, RecommendInput
 from app.recommend.purchases import DAY, pair_matrix, recent_popularity
 from app.recommend.purchases import Purchases as Purchases
 from app.recommend.scorers import Candidate, Scorer
@@ -23,14 +24,6 @@ from app.recommend.scorers import Factors as Factors
 from app.recommend.scorers import ItemWeights as ItemWeights
 
 ModelType = RecommenderMethod
-
-
-@dataclass(frozen=True)
-class Config:
-    model_type: ModelType
-    components: int
-    max_model_mb: float
-    min_items: int  # distinct products a user needs for personal recommendations
 
 
 Ranked = list[tuple[int, float]]
@@ -201,14 +194,6 @@ def _best(candidates: tuple[Candidate, ...], evaluation: dict[str, dict[str, flo
     if not scored:
         return candidates[0]
     return max(scored, key=lambda c: evaluation[c]["ndcg_at_10"])
-
-
-@dataclass(frozen=True)
-class RecommendInput:
-    """What one recommender training reads and its fit takes."""
-
-    purchases: Purchases
-    config: Config
 
 
 def fit_model(data: RecommendInput) -> Recommender:

@@ -13,6 +13,7 @@ from app.config import POPULAR_DAYS
 from app.core.lifecycle import FitReference, ModelService, ModelSpec, TrainingData, note_served
 from app.errors import NotFound, ServiceError
 from app.recommend.filters import ServingFilters, Snapshot
+from app.recommend.inputs import Config, RecommendInput
 from app.recommend.queries import RecommendQueries
 from app.recommend.schemas import (
     FiltersStatus,
@@ -23,7 +24,7 @@ from app.recommend.schemas import (
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
-    from app.recommend.model import Ranked, Recommender, RecommendInput
+    from app.recommend.model import Ranked, Recommender
 
 _CATEGORIES_SHOWN = 20
 
@@ -34,11 +35,11 @@ class CatalogueNotRead(ServiceError):
     status_code = 503
 
 
-class RecommendService(ModelService["RecommendInput", "Recommender"]):
+class RecommendService(ModelService[RecommendInput, "Recommender"]):
     name = "recommend"
     MODEL_TYPE_SETTING = "RECOMMENDER_MODEL_TYPE"
 
-    fit = FitReference["RecommendInput", "Recommender"]("app.recommend.model:fit_model")
+    fit = FitReference[RecommendInput, "Recommender"]("app.recommend.model:fit_model")
 
     @cached_property
     def _queries(self) -> RecommendQueries:
@@ -48,7 +49,7 @@ class RecommendService(ModelService["RecommendInput", "Recommender"]):
     def _filters(self) -> ServingFilters:
         return ServingFilters(self._queries, self._settings, self._clock)
 
-    def spec(self) -> ModelSpec["RecommendInput", "Recommender"]:
+    def spec(self) -> ModelSpec[RecommendInput, "Recommender"]:
         """A model goes live with the catalogue of its products read."""
         return replace(super().spec(), prepare=self._filters.prepare)
 
@@ -59,9 +60,7 @@ class RecommendService(ModelService["RecommendInput", "Recommender"]):
     async def stop(self) -> None:
         await self._filters.stop()
 
-    async def read(self, now: datetime) -> TrainingData["RecommendInput"]:
-        from app.recommend.model import Config, RecommendInput
-
+    async def read(self, now: datetime) -> TrainingData[RecommendInput]:
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         cutoff = now - timedelta(days=s.RECOMMEND_EVAL_DAYS)

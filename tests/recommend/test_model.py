@@ -9,7 +9,7 @@ from scipy.sparse import issparse
 
 from app.errors import NotEnoughData, OverBudget
 from app.recommend.evaluation import POPULAR
-from app.recommend.model import Purchases, Recommender, train_recommender
+from app.recommend.model import ModelType, Purchases, Recommender, train_recommender
 from app.recommend.scorers import CANDIDATES, Factors, ItemWeights, fit
 from tests.factories import (
     NOW,
@@ -47,9 +47,9 @@ def test_every_candidate_beats_popularity_on_a_planted_taste(model: Recommender)
 
 
 @pytest.mark.parametrize("model_type", ["SVD", "ALS", "EASE"])
-def test_users_are_recommended_the_category_they_prefer(model_type: str) -> None:
-    model = train_recommender(taste_purchases(), recommender_config(model_type))  # type: ignore[arg-type]
-    assert model.served in CANDIDATES[model_type]  # type: ignore[index]
+def test_users_are_recommended_the_category_they_prefer(model_type: ModelType) -> None:
+    model = train_recommender(taste_purchases(), recommender_config(model_type))
+    assert model.served in CANDIDATES[model_type]
     matches: Counter[bool] = Counter()
     for user in range(0, 60):
         code = model.user(f"u{user}")
@@ -234,12 +234,12 @@ def test_a_user_with_nothing_ease_top_covers_gets_popular_picks(model: Recommend
 
 @pytest.mark.parametrize("model_type", ["SVD", "EASE"])
 def test_a_model_saved_when_its_scorers_lived_in_the_model_module_still_loads(
-    model_type: str, monkeypatch: pytest.MonkeyPatch
+    model_type: ModelType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Versions saved before the scorers moved to `app.recommend.scorers` name their classes
     `app.recommend.model.Factors` and `app.recommend.model.ItemWeights`: they load, and
     recommend the same."""
-    model = train_recommender(taste_purchases(), recommender_config(model_type))  # type: ignore[arg-type]
+    model = train_recommender(taste_purchases(), recommender_config(model_type))
     scorer_class = type(model.scorer)
     with monkeypatch.context() as patched:
         patched.setattr(scorer_class, "__module__", "app.recommend.model")

@@ -3,6 +3,15 @@ filters on the producer's transactions, and the server's clock for what replicas
 alike."""
 
 from app.core.db.database import Database, database_errors
+from app.core.db.server_time import NOW_MILLIS, from_now, older_than
 from app.core.db.transactions import sales_filter, window_filter
 
-__all__ = ["Database", "database_errors", "sales_filter", "window_filter"]
+__all__ = [
+    "NOW_MILLIS",
+    "Database",
+    "database_errors",
+    "from_now",
+    "older_than",
+    "sales_filter",
+    "window_filter",
+]

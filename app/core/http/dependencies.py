@@ -7,9 +7,8 @@ from fastapi import Depends, Request
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.db.database import Database
-from app.core.lifecycle.jobs import JobLog
-from app.core.lifecycle.registry import ModelRegistry
+from app.core.db import Database
+from app.core.lifecycle import JobLog, ModelRegistry
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ when nothing changed). Pure ASGI, so that it adds no task and leaves the body st
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.lifecycle.registry import ModelRegistry
+from app.core.lifecycle import ModelRegistry
 
 # Answered without looking at the model store: probes and metrics report this process as it is.
 UNSYNCED = frozenset({"/api/v1/health/", "/api/v1/health/live", "/api/v1/health/ready", "/metrics"})

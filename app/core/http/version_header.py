@@ -6,7 +6,7 @@ no header."""
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.lifecycle.served import noting_served
+from app.core.lifecycle import noting_served
 
 HEADER = "X-Model-Version"
 

@@ -1,12 +1,13 @@
 """The life of each model: registered by its capability (`ModelService`, `ModelSpec`), loaded or
 trained at start-up, trained as a job (`jobs`) by the process holding its lease (`lease`), its
-fit run in a worker process (`fit_worker`), saved, served, synced and rolled back (`registry`)."""
+fit run in a worker process (`fit_worker`), saved, served and synced (`registry`), rolled back
+(`versions`)."""
 
 from app.core.lifecycle.fit_worker import FitWorker
 from app.core.lifecycle.jobs import Job, JobLog, JobState, Stage, Trigger
 from app.core.lifecycle.lease import Leases
 from app.core.lifecycle.registry import ModelRegistry
-from app.core.lifecycle.served import note_served
+from app.core.lifecycle.served import note_served, noting_served
 from app.core.lifecycle.service import ModelService
 from app.core.lifecycle.slot import NEVER
 from app.core.lifecycle.spec import (
@@ -36,4 +37,5 @@ __all__ = [
     "TrainingEnded",
     "Trigger",
     "note_served",
+    "noting_served",
 ]

@@ -8,13 +8,12 @@ for the next fit."""
 
 import asyncio
 import os
-import threading
-import time
 from concurrent.futures.process import BrokenProcessPool
 
 from loguru import logger
 from loky import ProcessPoolExecutor
 
+from app.core.fit_entry import exit_with_parent, run_fit
 from app.core.lifecycle.spec import D, FitReference, M
 from app.errors import ServiceError
 
@@ -34,28 +33,6 @@ class ServiceStopping(ServiceError):
     """A fit asked for while the service shuts down."""
 
     status_code = 503
-
-
-def exit_with_parent(parent: int, every_seconds: float = 1.0) -> None:
-    """In the worker, at its start: ends it once the server process that started it is gone.
-    A server killed outright (SIGKILL, or a worker process ended before its shutdown ran) cannot
-    kill its fit worker, which otherwise lived on, orphaned, holding its memory."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every_seconds)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def run_fit(reference: FitReference[D, M], data: D) -> tuple[M, float]:
-    """In the worker: imports the fit function and fits the data; returns the fitted model and
-    the seconds the fit took."""
-    fit = reference.resolve()
-    started = time.perf_counter()
-    model = fit(data)
-    return model, time.perf_counter() - started
 
 
 class FitWorker:
@@ -82,7 +59,7 @@ class FitWorker:
         executor = self._running_executor()
         try:
             fitted: tuple[M, float] = await asyncio.wrap_future(
-                executor.submit(run_fit, reference, data)
+                executor.submit(run_fit, reference.target, data)
             )
             return fitted
         except BrokenProcessPool as exc:

@@ -25,8 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from app.core.clock import Clock
-from app.core.db.database import database_errors
-from app.core.db.server_time import NOW_MILLIS, older_than
+from app.core.db import NOW_MILLIS, database_errors, older_than
 from app.errors import ServiceError
 
 JobState = Literal["running", "succeeded", "failed"]

@@ -15,8 +15,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from app.core.db.database import database_errors
-from app.core.db.server_time import from_now, older_than
+from app.core.db import database_errors, from_now, older_than
 
 LEASE_SECONDS = 60.0
 

@@ -6,12 +6,12 @@ Two type variables tie a capability's parts together, so that mypy checks them: 
 `read` gathers for one training and its fit takes, and `M`, the fitted model its fit returns,
 its services are answered with and its `prepare` readies."""
 
-import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from app.core.fit_entry import resolve
 from app.core.names import ModelName
 
 
@@ -42,13 +42,12 @@ class FitReference(Generic[D, M]):
     """The function that fits a model, named as `module:function`: the worker process imports
     it, so the server never imports the model's fitting code. Typed with what it takes and
     returns; `resolve` imports it (in the worker, and in the test that checks every registered
-    reference against its types)."""
+    reference against its types); the worker is sent only the name."""
 
     target: str
 
     def resolve(self) -> Callable[[D], M]:
-        module_name, _, function_name = self.target.partition(":")
-        fit: Callable[[D], M] = getattr(importlib.import_module(module_name), function_name)
+        fit: Callable[[D], M] = resolve(self.target)
         return fit
 
 

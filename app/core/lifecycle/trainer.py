@@ -12,7 +12,7 @@ from pymongo.errors import PyMongoError
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.db.database import Database
+from app.core.db import Database
 from app.core.lifecycle.fit_worker import FitWorker, ServiceStopping
 from app.core.lifecycle.jobs import HEARTBEAT_SECONDS, Job, JobLog
 from app.core.lifecycle.lease import Leases

@@ -25,9 +25,8 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
 from app.core.clock import Clock
-from app.core.db.database import Database
-from app.core.lifecycle.registry import ModelRegistry
-from app.core.lifecycle.spec import TrainingEnded
+from app.core.db import Database
+from app.core.lifecycle import ModelRegistry, TrainingEnded
 from app.core.names import ModelState
 
 # Counters and histograms without their `_created` series: half the lines, no information the

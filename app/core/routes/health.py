@@ -7,10 +7,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.core.http.dependencies import ClockDep, DatabaseDep, RegistryDep
+from app.core.http import ClockDep, DatabaseDep, RegistryDep
 from app.core.names import ModelName, ModelState
-
-_STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
+from app.core.schemas import STATES_EXAMPLE
 
 
 class LivenessResponse(BaseModel):
@@ -21,7 +20,7 @@ class LivenessResponse(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"] = Field(examples=["ready"])
     models: dict[ModelName, ModelState] = Field(
-        examples=[_STATES_EXAMPLE], description="State of each model."
+        examples=[STATES_EXAMPLE], description="State of each model."
     )
     missing: list[ModelName] = Field(
         examples=[["recommend"]], description="Models with nothing live to answer with."

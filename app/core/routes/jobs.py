@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.core.http.dependencies import JobLogDep
-from app.core.lifecycle.jobs import Job, JobState, Stage, Trigger
+from app.core.http import JobLogDep
+from app.core.lifecycle import Job, JobState, Stage, Trigger
 from app.core.names import ModelName
 from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, TrainResponse
 from app.errors import NotFound, brief

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app.core.http.dependencies import from_state
-from app.core.observability.metrics import ServiceMetrics
+from app.core.http import from_state
+from app.core.observability import ServiceMetrics
 
 MetricsDep = Annotated[ServiceMetrics, Depends(from_state("metrics", ServiceMetrics))]
 router = APIRouter()

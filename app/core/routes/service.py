@@ -7,12 +7,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.config import APP_NAME, APP_VERSION
-from app.core.http.access import READ_RESPONSES, ReadAccess
-from app.core.http.dependencies import DatabaseDep, RegistryDep, SettingsDep
+from app.core.http import READ_RESPONSES, DatabaseDep, ReadAccess, RegistryDep, SettingsDep
 from app.core.lifecycle import NEVER
 from app.core.names import ModelName, ModelState
-
-_STATES_EXAMPLE = {"forecast": "trained", "anomaly": "trained", "recommend": "training"}
+from app.core.schemas import STATES_EXAMPLE
 
 
 class RootResponse(BaseModel):
@@ -40,7 +38,7 @@ class ServiceStatus(BaseModel):
         examples=["2026-11-25T18:00:00Z"], description="N/A before any training."
     )
     models: dict[ModelName, ModelState] = Field(
-        examples=[_STATES_EXAMPLE], description="State of each model."
+        examples=[STATES_EXAMPLE], description="State of each model."
     )
 
 

@@ -10,9 +10,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.core.http.access import OPERATOR_RESPONSES, OperatorAccess
-from app.core.http.dependencies import RegistryDep, SettingsDep
-from app.core.lifecycle.registry import ModelRegistry
+from app.core.http import OPERATOR_RESPONSES, OperatorAccess, RegistryDep, SettingsDep
+from app.core.lifecycle import ModelRegistry
 from app.core.names import ModelName
 from app.core.routes.jobs import JobAccepted, JobView
 from app.core.schemas import TRAIN_ERROR_RESPONSES, TrainResponse, error_response

@@ -6,8 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.core.http.access import OPERATOR_RESPONSES, OperatorAccess
-from app.core.http.dependencies import RegistryDep
+from app.core.http import OPERATOR_RESPONSES, OperatorAccess, RegistryDep
 from app.core.names import MODEL_NAMES, ModelName
 from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, error_response
 

@@ -33,7 +33,7 @@ from loguru import logger
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from app.core.db.database import database_errors
+from app.core.db import database_errors
 from app.core.names import MODEL_NAMES
 from app.core.store.artifacts import (
     ARTIFACT,
