@@ -41,8 +41,9 @@ class TrainingData(Generic[D]):
 class FitReference(Generic[D, M]):
     """The function that fits a model, named as `module:function`: the worker process imports
     it, so the server never imports the model's fitting code. Typed with what it takes and
-    returns; `resolve` imports it (in the worker, and in the test that checks every registered
-    reference against its types); the worker is sent only the name."""
+    returns. The worker is sent only the name, which `app.core.fit_entry` imports there;
+    `resolve` imports it here, typed (the test that checks every registered reference against
+    its service's types does)."""
 
     target: str
 
