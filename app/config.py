@@ -1,5 +1,6 @@
 """One source of configuration: every setting, read from the environment and `.env`, validated."""
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,9 @@ AnomalyMethod = Literal["ECOD", "IsolationForest", "OneClassSVM"]
 # What RECOMMENDER_MODEL_TYPE may name: `auto`, or the family of recommenders to evaluate (see
 # app/recommend/scorers.py).
 RecommenderMethod = Literal["auto", "SVD", "ALS", "EASE"]
+# ALLOWED_HOSTS by default: the loopback names, and the compose service's name, by which the
+# platform's backend calls it (http://ai_service:8000).
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "ai_service")
 
 
 class Settings(BaseSettings):
@@ -75,6 +79,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Connections and requests the server holds at once; beyond it new ones "
         "get a 503 at once, so slow or idle clients cannot exhaust the process.",
+    )
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Addresses (or networks) of the reverse proxies whose `X-Forwarded-For` "
+        "names the client; none by default: the header is ignored, whatever uvicorn's "
+        "FORWARDED_ALLOW_IPS says. `*` trusts any sender.",
+    )
+    ALLOWED_HOSTS: Annotated[list[str], NoDecode] = Field(
+        default=list(DEFAULT_ALLOWED_HOSTS),
+        description="Host names the service answers to (the `Host` header, port aside); others "
+        "get 400, so that a page of a foreign name resolving here (DNS rebinding) reads "
+        "nothing. `*.example.com` allows its subdomains, `*` any host. The health probes "
+        "answer every host.",
     )
 
     # Access control (README, "Access control")
@@ -231,7 +248,14 @@ class Settings(BaseSettings):
     ALGORITHM: str = "HS256"
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(30, ge=1)
 
-    @field_validator("CORS_ORIGINS", "NON_SALE_STATUSES", "API_KEYS", mode="before")
+    @field_validator(
+        "CORS_ORIGINS",
+        "NON_SALE_STATUSES",
+        "API_KEYS",
+        "TRUSTED_PROXIES",
+        "ALLOWED_HOSTS",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         """Lists come from the environment as comma-separated text: `a,b,c`."""
@@ -246,6 +270,25 @@ class Settings(BaseSettings):
         if "*" in origins and len(origins) > 1:
             raise ValueError("`*` allows every origin: list origins, or `*` alone")
         return [origin.rstrip("/") for origin in origins]
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _proxy_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{proxy!r} is not an IP address or network (or `*`)"
+                    ) from None
+        return proxies
+
+    @field_validator("ALLOWED_HOSTS")
+    @classmethod
+    def _host_names(cls, hosts: list[str]) -> list[str]:
+        """Lower case, IPv6 addresses without their brackets (`[::1]` is `::1`)."""
+        return [host.lower().removeprefix("[").removesuffix("]") for host in hosts]
 
     @model_validator(mode="after")
     def _keys_for_reads(self) -> "Settings":

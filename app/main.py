@@ -18,6 +18,7 @@ from app.core.clock import Clock, utc_now
 from app.core.db import Database
 from app.core.http import (
     READ_RESPONSES,
+    AllowedHosts,
     BodySizeLimit,
     CrossSiteGuard,
     ModelSync,
@@ -170,8 +171,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         description="Daily sales forecasting, anomaly detection on transactions and product "
         "recommendations for the Adaptive BI platform, over its MongoDB data.",
     )
-    # Added innermost first: a request meets the metrics, the log line, CORS, the cross-site
-    # guard, the body limit, then the models are synced with the store, before any route.
+    # Added innermost first: a request meets the metrics, the log line, the host check, CORS,
+    # the cross-site guard, the body limit, then the models are synced with the store, before
+    # any route.
     app.add_middleware(ModelVersionHeader)
     app.add_middleware(ModelSync)
     app.add_middleware(
@@ -187,6 +189,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.add_middleware(AllowedHosts, allowed_hosts=settings.ALLOWED_HOSTS)
     app.add_middleware(RequestLog)
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all
     install_error_handlers(app)

@@ -5,6 +5,8 @@ the callers' pools keep them, so a client never reuses a connection the server i
 most AI_SERVICE_MAX_CONCURRENCY connections and requests are held, beyond which uvicorn answers
 503 at once; request heads are bounded by h11 (16 KiB) and bodies by MAX_REQUEST_BODY_BYTES.
 Shutdown waits AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS for requests under way, then stops.
+`X-Forwarded-For` is read only from the proxies TRUSTED_PROXIES names (none by default),
+whatever FORWARDED_ALLOW_IPS says.
 
 With AI_SERVICE_WORKERS above 1, uvicorn starts that many worker processes sharing the port;
 each builds the application from the environment (`app.main:app`). They share the model store:
@@ -36,6 +38,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
         timeout_keep_alive=settings.AI_SERVICE_KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=settings.AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS,
         limit_concurrency=settings.AI_SERVICE_MAX_CONCURRENCY,
+        # Both explicit: uvicorn would otherwise read FORWARDED_ALLOW_IPS from the environment
+        # and trust X-Forwarded-For from loopback.
+        proxy_headers=bool(settings.TRUSTED_PROXIES),
+        forwarded_allow_ips=settings.TRUSTED_PROXIES,
     )
 
 

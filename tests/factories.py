@@ -22,7 +22,7 @@ import pandas as pd
 from asgi_lifespan import LifespanManager
 from pymongo import AsyncMongoClient
 
-from app.config import Settings
+from app.config import DEFAULT_ALLOWED_HOSTS, Settings
 from app.core.clock import Clock
 from app.dev.demo.mongo import write_demo_data
 from app.dev.demo.spec import DemoDataSpec
@@ -40,6 +40,7 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 _STARTED = time.monotonic()
 
 SEEDED_DB = "seeded"
+TEST_HOST = "testserver"  # the host the in-process clients call (ALLOWED_HOSTS of test apps)
 WINDOW_DAYS = 60
 NON_SALES = {"failed", "returned"}
 SEED_SPEC = DemoDataSpec(days=70, transactions=3_000, users=120, products=60, seed=7, end=NOW)
@@ -148,6 +149,8 @@ def make_settings(url: str, directory: Path, **overrides: Any) -> Settings:
         # Each app its own jobs and training leases: one test's lease never holds another's.
         "JOBS_COLLECTION": f"jobs_{uuid.uuid4().hex[:12]}",
         "TRAIN_COOLDOWN_SECONDS": 0,
+        # The in-process clients' host (`running`'s base URL), besides the default names.
+        "ALLOWED_HOSTS": [*DEFAULT_ALLOWED_HOSTS, TEST_HOST],
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -170,7 +173,7 @@ async def running(
         LifespanManager(app, startup_timeout=30, shutdown_timeout=120) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app, client=(client_address, 50_000)),
-            base_url="http://testserver",
+            base_url=f"http://{TEST_HOST}",
         ) as client,
     ):
         yield client

@@ -171,8 +171,14 @@ def test_same_local_origin(origin: str, host: str, same: bool) -> None:
 
 @pytest.mark.slow
 async def test_unsafe_requests_from_foreign_pages_are_refused(tmp_path: Path) -> None:
-    """A `text/plain` POST needs no preflight, but browsers name the page's origin."""
-    settings = offline_settings(tmp_path, CORS_ORIGINS="https://dashboard.example")
+    """A `text/plain` POST needs no preflight, but browsers name the page's origin. (The
+    rebound page's host is allowed here, so that this guard is tested alone: ALLOWED_HOSTS
+    refuses it by default, tests/core/test_proxies_and_hosts.py.)"""
+    settings = offline_settings(
+        tmp_path,
+        CORS_ORIGINS="https://dashboard.example",
+        ALLOWED_HOSTS="testserver,localhost,evil.example",
+    )
     async with running(settings) as client:
         foreign = await client.post(
             TRAIN, headers={"Origin": "https://evil.example", "Content-Type": "text/plain"}

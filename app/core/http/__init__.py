@@ -1,14 +1,16 @@
-"""HTTP plumbing around every route: access by key, request limits, cross-site guard, error
-answers, the request log, the model version header, syncing models before a request, offline
-docs, and typed access to what the lifespan built."""
+"""HTTP plumbing around every route: access by key, allowed hosts, request limits, cross-site
+guard, error answers, the request log, the model version header, syncing models before a
+request, offline docs, and typed access to what the lifespan built."""
 
 from app.core.http.access import (
     OPERATOR_RESPONSES,
     READ_RESPONSES,
     OperatorAccess,
     ReadAccess,
+    open_warnings,
     warn_if_open,
 )
+from app.core.http.allowed_hosts import AllowedHosts
 from app.core.http.body_limit import BodySizeLimit
 from app.core.http.cross_site import CrossSiteGuard
 from app.core.http.dependencies import (
@@ -28,6 +30,7 @@ from app.core.http.version_header import ModelVersionHeader
 __all__ = [
     "OPERATOR_RESPONSES",
     "READ_RESPONSES",
+    "AllowedHosts",
     "BodySizeLimit",
     "ClockDep",
     "CrossSiteGuard",
@@ -43,5 +46,6 @@ __all__ = [
     "from_state",
     "install_error_handlers",
     "install_offline_docs",
+    "open_warnings",
     "warn_if_open",
 ]

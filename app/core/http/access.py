@@ -62,6 +62,15 @@ def is_loopback(host: str | None) -> bool:
     return address.is_loopback
 
 
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def proxy_header(request: Request) -> str | None:
+    """The first header of a proxy that the request carries, if any: such a request was
+    relayed, and its socket address (the proxy's) says nothing of where it came from."""
+    return next((name for name in PROXY_HEADERS if name in request.headers), None)
+
+
 def _check_key(given: str | None, keys: list[SecretStr]) -> None:
     if key_matches(given, keys):
         return
@@ -87,6 +96,14 @@ async def require_operator(request: Request, settings: SettingsDep, key: KeyHead
     if settings.API_KEYS:
         _check_key(key, settings.API_KEYS)
         return
+    forwarded = proxy_header(request)
+    if forwarded:
+        raise AccessDenied(
+            f"No API key is configured, and this request came through a proxy (it carries "
+            f"`{forwarded}`), so it is not taken as a call from the service's own machine: "
+            f"set API_KEYS on the service and send one in the `{API_KEY_HEADER}` header.",
+            403,
+        )
     if not is_loopback(request.client.host if request.client else None):
         raise AccessDenied(
             "No API key is configured, so this route only answers calls from the service's "
@@ -119,18 +136,48 @@ OPERATOR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "valid key.",
     ),
     403: error_response(
-        "No API key is configured and the caller is not on the service's machine, or a web "
-        "page whose origin is not in CORS_ORIGINS sent the request.",
+        "No API key is configured and the caller is not on the service's machine (a request "
+        "relayed by a proxy never is), or a web page whose origin is not in CORS_ORIGINS "
+        "sent the request.",
         "No API key is configured, so this route only answers calls from the service's own "
         f"machine: set API_KEYS on the service and send one in the `{API_KEY_HEADER}` header.",
     ),
 }
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def open_warnings(settings: Settings) -> list[str]:
+    """What in the settings leaves the service open to its network: shown at start-up in the
+    log and in `/status`."""
+    warnings = []
+    if not settings.API_KEYS and settings.AI_SERVICE_HOST.lower() not in _LOOPBACK_NAMES:
+        warnings.append(
+            f"No API_KEYS set and the service listens on {settings.AI_SERVICE_HOST}, beyond "
+            "this machine: anyone who can reach it reads every answer, and a proxy on this "
+            "machine that adds no X-Forwarded-For makes every caller look local, able to "
+            "train and roll back. Set API_KEYS, or AI_SERVICE_HOST=127.0.0.1."
+        )
+    if not settings.API_KEYS and settings.TRUSTED_PROXIES:
+        warnings.append(
+            "TRUSTED_PROXIES is set but API_KEYS is not: requests relayed by a proxy are never "
+            "taken as local, so training and rollbacks answer no one through it. Set API_KEYS."
+        )
+    if "*" in settings.ALLOWED_HOSTS:
+        warnings.append(
+            "ALLOWED_HOSTS=*: requests addressed to any host name are answered, so a web page "
+            "of a name made to resolve to this machine (DNS rebinding) can read the answers."
+        )
+    return warnings
+
+
 def warn_if_open(settings: Settings) -> None:
-    """At start-up: says how training is guarded when no key is set."""
+    """At start-up: says how training is guarded when no key is set, and what is open."""
     if not settings.API_KEYS:
         logger.warning(
             "No API_KEYS set: training answers only calls from this machine (loopback); set "
             "API_KEYS to train from elsewhere and protect it with a key"
         )
+    for warning in open_warnings(settings):
+        logger.warning(warning)

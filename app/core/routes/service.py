@@ -7,7 +7,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.config import APP_NAME, APP_VERSION
-from app.core.http import READ_RESPONSES, DatabaseDep, ReadAccess, RegistryDep, SettingsDep
+from app.core.http import (
+    READ_RESPONSES,
+    DatabaseDep,
+    ReadAccess,
+    RegistryDep,
+    SettingsDep,
+    open_warnings,
+)
 from app.core.lifecycle import NEVER
 from app.core.names import ModelName, ModelState
 from app.core.schemas import STATES_EXAMPLE
@@ -39,6 +46,13 @@ class ServiceStatus(BaseModel):
     )
     models: dict[ModelName, ModelState] = Field(
         examples=[STATES_EXAMPLE], description="State of each model."
+    )
+    warnings: list[str] = Field(
+        default=[],
+        examples=[[]],
+        description="What in the settings leaves the service open to its network (no "
+        "API_KEYS with a bind beyond loopback, ALLOWED_HOSTS=*), as logged at start-up; empty "
+        "when nothing is.",
     )
 
 
@@ -75,4 +89,5 @@ async def service_status(
         recommendation_model_trained=trained["recommend"],
         last_retrain_time=registry.last_retrain_time or NEVER,
         models=states,
+        warnings=open_warnings(settings),
     )
