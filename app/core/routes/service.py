@@ -40,6 +40,13 @@ class ServiceStatus(BaseModel):
     models: dict[ModelName, ModelState] = Field(
         examples=[STATES_EXAMPLE], description="State of each model."
     )
+    model_errors: dict[ModelName, str] = Field(
+        default_factory=dict,
+        examples=[{}],
+        description="Why a model's last training failed, for each model whose did (as its "
+        "status's `last_error`): a model that could not be saved, for one, is not served, and "
+        "the version every process serves stays.",
+    )
 
 
 router = APIRouter(tags=["Service"])
@@ -75,4 +82,7 @@ async def service_status(
         recommendation_model_trained=trained["recommend"],
         last_retrain_time=registry.last_retrain_time or NEVER,
         models=states,
+        model_errors={
+            name: error for name in states if (error := registry.describe(name).last_error)
+        },
     )
