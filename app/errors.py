@@ -120,3 +120,16 @@ class Conflict(ServiceError):
     """The request cannot be carried out in the current state; the detail says when it can."""
 
     status_code = 409
+
+
+class ModelNotSaved(ServiceError):
+    """A trained model could not be saved, so it is not served anywhere: every process keeps
+    the version the store's pointer names. 507 Insufficient Storage when the model folder
+    cannot take it (full, read-only, not writable); the store's own status (503) when its
+    database did not answer."""
+
+    status_code = 507
+
+    def __init__(self, detail: str, status_code: int = 507) -> None:
+        super().__init__(detail)
+        self.status_code = status_code

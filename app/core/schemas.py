@@ -30,14 +30,6 @@ _VERSION = Field(
 )
 
 
-_SAVE_ERROR = Field(
-    default=None,
-    examples=[None],
-    description="Set when the model could not be saved: it is served all the same, and trained "
-    "again at the next start.",
-)
-
-
 SERVED_BY_A_MODEL: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The answer; X-Model-Version names the model it comes from (absent "
@@ -83,13 +75,10 @@ class TrainResponse(BaseModel):
     libraries: dict[str, str] = Field(
         default_factory=dict, examples=[{"python": "3.11.7", "scikit-learn": "1.9.1"}]
     )
-    save_error: str | None = _SAVE_ERROR
 
     @classmethod
     def from_metadata(cls, name: str, metadata: dict[str, Any]) -> "TrainResponse":
         message = f"The {name} model was trained on {metadata['rows_used']} rows."
-        if metadata.get("save_error"):
-            message += f" It is served, but {metadata['save_error']}."
         return cls(message=message, **metadata)
 
 
@@ -109,9 +98,11 @@ class ModelStatus(BaseModel):
     rows_used: int | None = Field(default=None, examples=[50000])
     data_window: dict[str, datetime] | None = Field(default=None, examples=[_WINDOW_EXAMPLE])
     last_error: str | None = Field(
-        default=None, examples=[None], description="Why the last training failed, if it did."
+        default=None,
+        examples=[None],
+        description="Why the last training failed, if it did (a model that could not be saved "
+        "among them: it is not served, and the version above stays).",
     )
-    save_error: str | None = _SAVE_ERROR
 
 
 def error_response(description: str, detail: str) -> dict[str, Any]:
@@ -167,5 +158,14 @@ TRAIN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "The database is unreachable, or the training worker died.",
         "The database is unreachable right now, so this request cannot be served; the service "
         "reconnects by itself, try again shortly (ServerSelectionTimeoutError).",
+    ),
+    507: error_response(
+        "The model was trained but could not be saved (the model folder is full, read-only or "
+        "not writable), so it is not served: every process keeps the version in service. The "
+        "job ends `failed` with this sentence. A store whose database is unreachable "
+        "(MODEL_STORE=gridfs) answers 503 instead.",
+        "The new forecast model was trained but could not be saved, so it is not served "
+        "(version 20261125T180000Z-1a2b3c stays in service): the model folder is full: 13 MB "
+        "free, 41 MB needed. Fix the model store and train again.",
     ),
 }

@@ -1,6 +1,7 @@
 """The GridFS model store as replicas on two hosts see it: one bucket in MongoDB, a disk of
 their own each."""
 
+import errno
 import hashlib
 import json
 import pickle
@@ -18,7 +19,7 @@ from secantus import SecantusDBServer
 
 from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
 from app.core.store.gridfs import GridFSModelStore
-from app.errors import DatabaseUnavailable
+from app.errors import DatabaseTimeout, DatabaseUnavailable
 from tests.factories import free_port
 
 KEY = b"test-signing-key-shared-by-every-replica"
@@ -235,3 +236,51 @@ async def test_metadata_comes_back_as_signed_whatever_bson_would_make_of_it(
     assert loaded is not None
     assert loaded[1]["signature"] == saved["signature"]
     assert [v["signed"] for v in await second.versions("forecast")] == [True]
+
+
+@pytest.mark.parametrize("first_save", [True, False])
+async def test_a_pointer_move_that_fails_after_it_landed_is_put_back(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_save: bool
+) -> None:
+    """A move of the pointer whose answer timed out may have landed: the save fails, and no
+    host may then follow the pointer to the version that failed."""
+    saving = host(bucket_db, tmp_path / "a")
+    if not first_save:
+        await save(saving, ["served"], V1)
+    moved = GridFSModelStore._point
+
+    async def lands_then_times_out(store: GridFSModelStore, name: str, version: str) -> None:
+        await moved(store, name, version)
+        raise DatabaseTimeout("the pointer's move was not acknowledged in time")
+
+    monkeypatch.setattr(GridFSModelStore, "_point", lands_then_times_out)
+    with pytest.raises(DatabaseTimeout):
+        await save(saving, ["new"], V2)
+    monkeypatch.undo()
+    other = host(bucket_db, tmp_path / "b")
+    await other.refresh()
+
+    expected = None if first_save else V1
+    assert saving.current("forecast") == expected
+    assert other.current("forecast") == expected
+
+
+async def test_a_full_disk_or_a_failed_upload_leaves_the_pointer_where_it_was(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saving = host(bucket_db, tmp_path / "a")
+    await save(saving, ["served"], V1)
+
+    async def upload_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(GridFSModelStore, "_upload", upload_full)
+    with pytest.raises(OSError, match="No space left"):
+        await save(saving, ["new"], V2)
+    monkeypatch.undo()
+    other = host(bucket_db, tmp_path / "b")
+    await other.refresh()
+
+    assert saving.current("forecast") == V1
+    assert other.current("forecast") == V1
+    assert not [p for p in (tmp_path / "a" / "forecast").iterdir() if p.name.startswith(".")]

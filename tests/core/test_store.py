@@ -1,3 +1,4 @@
+import errno
 import hashlib
 import json
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
+from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, artifacts
 from app.core.store.signing import signature, signing_key
 
 KEY = b"test-signing-key"
@@ -160,6 +161,50 @@ def test_a_failed_save_leaves_the_live_version_and_no_partial_one(tmp_path: Path
 
     assert store.current("forecast") == V1
     assert [p.name for p in (tmp_path / "forecast").iterdir() if p.name != "current"] == [V1]
+
+
+@pytest.mark.parametrize("failing", ["stage", "publish", "pointer write", "pointer rename"])
+def test_a_full_disk_anywhere_in_a_save_leaves_the_pointer_where_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    full = OSError(errno.ENOSPC, "No space left on device")
+
+    def raise_full(*_: object, **__: object) -> None:
+        raise full
+
+    target = {
+        "stage": (ArtifactStore, "stage"),
+        "publish": (os, "rename"),
+        "pointer write": (artifacts, "_write_synced"),
+        "pointer rename": (os, "replace"),
+    }[failing]
+    monkeypatch.setattr(*target, raise_full)
+    with pytest.raises(OSError, match="No space left") as raised:
+        saved_version(store, [2], V2)
+    monkeypatch.undo()
+
+    assert raised.value is full
+    assert store.current("forecast") == V1
+    assert store.load_current("forecast", "LinearRegression") is not None
+    assert not [p.name for p in (tmp_path / "forecast").iterdir() if p.name.startswith(".")]
+
+
+def test_a_prune_that_fails_after_the_pointer_moved_does_not_fail_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+
+    def raise_denied(*_: object, **__: object) -> None:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(ArtifactStore, "prune", raise_denied)
+    saved = saved_version(store, [2], V2)
+
+    assert saved["version"] == V2
+    assert store.current("forecast") == V2
 
 
 def test_without_a_configured_key_one_is_made_once_and_kept_private(tmp_path: Path) -> None:

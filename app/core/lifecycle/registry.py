@@ -29,6 +29,7 @@ from app.errors import (
     Conflict,
     DatabaseUnavailable,
     ModelLoading,
+    ModelNotSaved,
     ModelNotTrained,
     ServiceError,
 )
@@ -318,9 +319,12 @@ class ModelRegistry:
         def tell(task: asyncio.Task[dict[str, Any]]) -> None:
             if task.cancelled():
                 return
-            failed = task.exception() is not None
+            error = task.exception()
+            failed = error is not None
             seconds = asyncio.get_running_loop().time() - started
-            ended = TrainingEnded(name, not failed, seconds, None if failed else task.result())
+            metadata = None if failed else task.result()
+            not_saved = isinstance(error, ModelNotSaved)
+            ended = TrainingEnded(name, not failed, seconds, metadata, save_failed=not_saved)
             for listener in self._training_listeners:
                 listener(ended)
 

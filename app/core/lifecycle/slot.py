@@ -73,5 +73,4 @@ class ModelSlot:
             rows_used=metadata.get("rows_used"),
             data_window=metadata.get("data_window"),
             last_error=self.last_error,
-            save_error=metadata.get("save_error"),
         )

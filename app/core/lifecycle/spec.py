@@ -73,9 +73,11 @@ class ModelSpec(Generic[D, M]):
 @dataclass(frozen=True)
 class TrainingEnded:
     """What the registry tells its training listeners (the metrics) when a training ends:
-    `metadata` is the new model's on success, None on failure."""
+    `metadata` is the new model's on success, None on failure; `save_failed` when it failed
+    because the new model could not be saved (so it is not served)."""
 
     name: ModelName
     succeeded: bool
     seconds: float
     metadata: dict[str, Any] | None
+    save_failed: bool = False

@@ -4,6 +4,8 @@ job finished with its result or error, the lease released at the end."""
 
 import asyncio
 import contextlib
+import errno
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +20,9 @@ from app.core.lifecycle.jobs import HEARTBEAT_SECONDS, Job, JobLog
 from app.core.lifecycle.lease import Leases
 from app.core.lifecycle.slot import ModelSlot
 from app.core.lifecycle.spec import ModelSpec, TrainingData
-from app.core.names import ModelName
 from app.core.schemas import TrainResponse
-from app.core.store import ModelStore, new_version
-from app.errors import DatabaseTimeout, ServiceError
+from app.core.store import ModelStore, new_version, pickled_size
+from app.errors import DatabaseTimeout, ModelNotSaved, ServiceError
 
 STOP_SECONDS = 2.0  # how long shutdown waits for trainings to end once cancelled
 _STOPPED = "The service stopped during the training; the model in service is unchanged."
@@ -107,7 +108,7 @@ class Trainer:
                 stage="saving",
                 timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
             )
-            metadata = await self._save(spec.name, model, metadata)
+            metadata = await self._save(slot, model, metadata)
             await self._parts.jobs.update(job, stage="preparing")
             await spec.prepare_served(model, metadata)
         except ServiceError as exc:
@@ -145,20 +146,49 @@ class Trainer:
                 "TRAINING_TIMEOUT_SECONDS if it is just slow."
             ) from None
 
-    async def _save(self, name: ModelName, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Saves a new version. A model that cannot be saved is served all the same: the
-        metadata says so (without paths) and the model is trained again at the next start."""
+    async def _save(self, slot: ModelSlot, model: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Saves a new version. A model that cannot be saved is not served, here or anywhere:
+        serving it in this process alone would split the workers between two versions. The
+        training fails with `ModelNotSaved`, saying why and what stays in service."""
+        name = slot.spec.name
         try:
             return await self._parts.store.save(name, model, metadata)
         except Exception as exc:
-            logger.exception("The new {} model could not be saved; it is served unsaved", name)
-            reason = (
-                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            reason, status = await self._save_failure(model, exc)
+            live = (slot.metadata or {}).get("version")
+            kept = f"version {live} stays in service" if live else "no version is served yet"
+            detail = (
+                f"The new {name} model was trained but could not be saved, so it is not served "
+                f"({kept}): {reason}. Fix the model store and train again."
             )
-            return {
-                **metadata,
-                "save_error": f"not saved ({reason}); served until the next restart",
-            }
+            logger.opt(exception=exc).error(
+                "The new {} model could not be saved; it is not served: {}", name, reason
+            )
+            raise ModelNotSaved(detail, status) from exc
+
+    async def _save_failure(self, model: Any, exc: Exception) -> tuple[str, int]:
+        """Why a save failed, in words a person can act on (no paths), and the status code."""
+        if isinstance(exc, ServiceError):
+            return exc.detail.rstrip("."), exc.status_code
+        if not isinstance(exc, OSError):
+            return f"{type(exc).__name__}; see the log", 500
+        if exc.errno == errno.ENOSPC:
+            return await self._full(model), 507
+        return exc.strerror or type(exc).__name__, 507
+
+    async def _full(self, model: Any) -> str:
+        """The sentence for a full model folder: how much is free and how much was needed,
+        when they can be told."""
+        folder = "the model folder is full"
+        try:
+            free = shutil.disk_usage(self._parts.settings.MODEL_SAVE_PATH).free
+        except OSError:
+            return folder
+        try:
+            needed = await asyncio.to_thread(pickled_size, model)
+        except Exception:  # the size is a courtesy: say what is known
+            return f"{folder}: {_size(free)} free"
+        return f"{folder}: {_size(free)} free, {_size(needed)} needed"
 
     def _metadata(
         self,
@@ -184,3 +214,12 @@ class Trainer:
             "query_seconds": round(query_seconds, 3),
             "fit_seconds": round(fit_seconds, 3),
         }
+
+
+def _size(size: int) -> str:
+    """A size in bytes as a person reads it: '41 MB', '0.4 MB', '12 KB'."""
+    if size >= 10_000_000:
+        return f"{size / 1_000_000:.0f} MB"
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(size // 1000, 1) if size else 0} KB"

@@ -77,6 +77,12 @@ class ServiceMetrics:
             "Trainings ended, by model and outcome (success or failure).",
             ["model", "outcome"],
         )
+        self.save_failures = counter(
+            "model_save_failures",
+            "Trained models that could not be saved (full or read-only model folder, store "
+            "unreachable), by model: not served, the version in service kept.",
+            ["model"],
+        )
         self.training_seconds = histogram(
             "training_duration_seconds",
             "Whole trainings (read, fit, save, preparing to serve), by model and outcome.",
@@ -99,6 +105,8 @@ class ServiceMetrics:
         outcome = "success" if ended.succeeded else "failure"
         self.trainings.labels(ended.name, outcome).inc()
         self.training_seconds.labels(ended.name, outcome).observe(ended.seconds)
+        if ended.save_failed:
+            self.save_failures.labels(ended.name).inc()
         for phase in ("query", "fit"):
             seconds = (ended.metadata or {}).get(f"{phase}_seconds")
             if seconds is not None:

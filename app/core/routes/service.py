@@ -54,6 +54,13 @@ class ServiceStatus(BaseModel):
         "API_KEYS with a bind beyond loopback, ALLOWED_HOSTS=*), as logged at start-up; empty "
         "when nothing is.",
     )
+    model_errors: dict[ModelName, str] = Field(
+        default_factory=dict,
+        examples=[{}],
+        description="Why a model's last training failed, for each model whose did (as its "
+        "status's `last_error`): a model that could not be saved, for one, is not served, and "
+        "the version every process serves stays.",
+    )
 
 
 router = APIRouter(tags=["Service"])
@@ -90,4 +97,7 @@ async def service_status(
         last_retrain_time=registry.last_retrain_time or NEVER,
         models=states,
         warnings=open_warnings(settings),
+        model_errors={
+            name: error for name in states if (error := registry.describe(name).last_error)
+        },
     )

@@ -79,11 +79,16 @@ class ArtifactStore:
 
     def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
         """Writes a new version and makes it current; prunes the oldest beyond `keep_versions`.
-        Returns the metadata as saved (with checksum, versions and signature)."""
+        Returns the metadata as saved (with checksum, versions and signature).
+        A failure before `current` is replaced raises and leaves it where it was; once it is
+        replaced the save has happened, and a failed prune is only logged."""
         staging, sealed = self.stage(name, model, metadata)
         self.publish(name, staging, sealed["version"])
         self.set_current(name, sealed["version"])
-        self.prune(name, keep=sealed["version"])
+        try:
+            self.prune(name, keep=sealed["version"])
+        except OSError as exc:
+            logger.warning("Old {} model versions not pruned: {}", name, exc.strerror or exc)
         return sealed
 
     def stage(
@@ -168,15 +173,20 @@ class ArtifactStore:
         return True
 
     def set_current(self, name: str, version_id: str) -> None:
-        """Points `current` at a saved version (after a save, or to roll back)."""
+        """Points `current` at a saved version (after a save, or to roll back): replaced whole,
+        or, on any failure, left as it was (its temporary removed)."""
         self._version_directory(name, version_id)
         pointer = self.directory / name / CURRENT
         descriptor, temporary = tempfile.mkstemp(
             dir=pointer.parent, prefix=f".{CURRENT}.", suffix=_TEMPORARY
         )
         os.close(descriptor)
-        _write_synced(Path(temporary), version_id.encode())
-        os.replace(temporary, pointer)
+        try:
+            _write_synced(Path(temporary), version_id.encode())
+            os.replace(temporary, pointer)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
         """When `current` last changed, and its inode (a rename makes a new one): cheap enough
@@ -321,6 +331,34 @@ def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:
     if metadata.get("libraries") != library_versions():
         return f"saved with libraries {metadata.get('libraries')}, running {library_versions()}"
     return None
+
+
+def pickled_size(model: object) -> int:
+    """How many bytes the model's artifact takes, counted by pickling it to nowhere: what a
+    save that ran out of space needed (CPU as one pickling, no memory held)."""
+    import joblib
+
+    sink = _CountingSink()
+    joblib.dump(model, sink)
+    return sink.written
+
+
+class _CountingSink:
+    """A file that keeps nothing and counts what is written to it."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        size = memoryview(data).nbytes
+        self.written += size
+        return size
+
+    def tell(self) -> int:
+        return self.written
+
+    def flush(self) -> None:
+        pass
 
 
 def _write_synced(path: Path, content: bytes) -> None:

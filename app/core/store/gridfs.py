@@ -119,14 +119,21 @@ class GridFSModelStore:
 
     async def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
         """Uploads a new version, points the deployment at it, then keeps it on this host and
-        prunes the oldest versions beyond `keep_versions` in GridFS (the disk prunes its own)."""
+        prunes the oldest versions beyond `keep_versions` in GridFS (the disk prunes its own).
+        A failure before the pointer is moved raises and leaves it where it was, and so does a
+        failed move (one that may have landed is put back); once it is moved the save has
+        happened, and what fails after is logged."""
         staging, sealed = await asyncio.to_thread(self.files.stage, name, model, metadata)
         version = sealed["version"]
         try:
             async with database_errors(self._seconds):  # reachable? before the long bound
-                await self._pointers.find_one({"_id": name})
+                before = await self._pointers.find_one({"_id": name})
             await self._upload(name, version, staging)
-            await self._point(name, version)
+            try:
+                await self._point(name, version)
+            except BaseException:
+                await self._put_back(name, version, before)
+                raise
         except BaseException:
             await asyncio.to_thread(self.files.discard, staging)
             raise
@@ -304,6 +311,24 @@ class GridFSModelStore:
                 {"_id": name},
                 {"$set": {"version": version, "changed_at": datetime.now(UTC)}},
                 upsert=True,
+            )
+
+    async def _put_back(self, name: str, version: str, before: dict[str, Any] | None) -> None:
+        """After a failed move of the pointer to `version` (a timeout may hide a write that
+        landed), puts it back as it was, if it names `version`; a failure is logged."""
+        moved = {"_id": name, "version": version}
+        try:
+            async with database_errors(self._seconds):
+                if before is None:
+                    await self._pointers.delete_one(moved)
+                else:
+                    await self._pointers.replace_one(moved, before)
+        except (ServiceError, PyMongoError) as exc:
+            logger.error(
+                "The {} model's pointer may name version {}, which failed to save: {}",
+                name,
+                version,
+                _reason(exc),
             )
 
     async def _version_documents(
