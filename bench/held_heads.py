@@ -98,18 +98,20 @@ def main() -> None:
     args = parser.parse_args()
     defaults = Settings(_env_file=None)
     WORKDIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=WORKDIR) as scratch:
-        with embedded_database(Path(scratch) / "db") as url:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            service = start_service(url, port, Path(scratch))
-            try:
-                time_to_first_health(base, time.perf_counter())
-                time.sleep(2)  # every worker up
-                figures = asyncio.run(_measure(base, port, args.connections, args.seconds))
-            finally:
-                service.send_signal(signal.SIGINT)
-                service.wait(60)
+    with (
+        tempfile.TemporaryDirectory(dir=WORKDIR) as scratch,
+        embedded_database(Path(scratch) / "db") as url,
+    ):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        service = start_service(url, port, Path(scratch))
+        try:
+            time_to_first_health(base, time.perf_counter())
+            time.sleep(2)  # every worker up
+            figures = asyncio.run(_measure(base, port, args.connections, args.seconds))
+        finally:
+            service.send_signal(signal.SIGINT)
+            service.wait(60)
     results = {
         "connections": args.connections,
         "workers": defaults.AI_SERVICE_WORKERS,
