@@ -93,6 +93,15 @@ class Settings(BaseSettings):
         "nothing. `*.example.com` allows its subdomains, `*` any host. The health probes "
         "answer every host.",
     )
+    REQUEST_HEAD_TIMEOUT_SECONDS: float = Field(
+        10,
+        gt=0,
+        le=300,
+        description="Time a connection has to send its request head, from its opening (for a "
+        "later request on a kept-alive connection, from that request's first byte); total, not "
+        "idle time. Past it the server closes the connection (408 if part of a head came): "
+        "clients holding half-sent heads cannot fill AI_SERVICE_MAX_CONCURRENCY.",
+    )
 
     # Access control (README, "Access control")
     API_KEYS: Annotated[list[SecretStr], NoDecode] = Field(

@@ -3,7 +3,9 @@
 Connections: idle keep-alive connections stay open AI_SERVICE_KEEP_ALIVE_SECONDS, longer than
 the callers' pools keep them, so a client never reuses a connection the server is closing; at
 most AI_SERVICE_MAX_CONCURRENCY connections and requests are held, beyond which uvicorn answers
-503 at once; request heads are bounded by h11 (16 KiB) and bodies by MAX_REQUEST_BODY_BYTES.
+503 at once (the service's JSON sentence); a request head must arrive within
+REQUEST_HEAD_TIMEOUT_SECONDS, or the connection is closed (`app.server_protocol`); bodies are
+bounded by MAX_REQUEST_BODY_BYTES.
 Shutdown waits AI_SERVICE_GRACEFUL_SHUTDOWN_SECONDS for requests under way, then stops.
 `X-Forwarded-For` is read only from the proxies TRUSTED_PROXIES names (none by default),
 whatever FORWARDED_ALLOW_IPS says.
@@ -13,6 +15,7 @@ each builds the application from the environment (`app.main:app`). They share th
 the training lease lets one of them train a model, and every one serves the version in the
 store's `current` pointer (see `ModelRegistry.sync`)."""
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -23,14 +26,19 @@ import uvicorn
 from app.config import Settings, get_settings
 from app.core.observability import MULTIPROCESS_DIRECTORY
 from app.logging import configure_logging
+from app.server_protocol import HeadTimeoutProtocol
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """Uvicorn's options for the service (those of `uvicorn.Config`)."""
+    """Uvicorn's options for the service (those of `uvicorn.Config`). The HTTP protocol is
+    httptools' with a deadline on request heads: a partial of a module-level class, so that
+    uvicorn's worker processes (started with `spawn`) receive it pickled."""
     return dict(
         workers=settings.AI_SERVICE_WORKERS,
         loop="uvloop",
-        http="httptools",
+        http=functools.partial(
+            HeadTimeoutProtocol, head_timeout=settings.REQUEST_HEAD_TIMEOUT_SECONDS
+        ),
         host=settings.AI_SERVICE_HOST,
         port=settings.AI_SERVICE_PORT,
         log_config=None,

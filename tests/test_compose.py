@@ -54,3 +54,21 @@ def test_the_stop_grace_period_covers_the_graceful_shutdown_and_the_stops() -> N
     stops = STOP_SECONDS + 2 * CLOSE_SECONDS
     # Under a bare `docker stop`'s 10 s, and under the compose file's grace.
     assert graceful + stops < 10 <= int(grace.removesuffix("s"))
+
+
+def test_the_healthcheck_bounds_its_wait_and_outlasts_held_request_heads() -> None:
+    service = _service("docker-compose.yml")
+    check = service["healthcheck"]
+    probe = " ".join(check["test"])
+    head_timeout = service["environment"]["REQUEST_HEAD_TIMEOUT_SECONDS"]
+    default = Settings(_env_file=None).REQUEST_HEAD_TIMEOUT_SECONDS
+
+    # The probe's own bound on the answer is under compose's, which kills it.
+    assert "timeout=4" in probe
+    assert int(check["timeout"].removesuffix("s")) > 4
+    # The compose file passes the setting, with the service's default.
+    assert head_timeout == "${REQUEST_HEAD_TIMEOUT_SECONDS:-10}"
+    assert default == 10
+    # A restart needs its failures to span more than a head timeout: held heads are closed
+    # before the orchestrator gives up on the container.
+    assert int(check["interval"].removesuffix("s")) * (check["retries"] - 1) > default
