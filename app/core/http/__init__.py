@@ -5,8 +5,15 @@ docs, and typed access to what the lifespan built."""
 from app.core.http.access import (
     OPERATOR_RESPONSES,
     READ_RESPONSES,
+    SESSION_COOKIE,
+    SESSION_PATH,
+    MetricsAccess,
     OperatorAccess,
     ReadAccess,
+    key_matches,
+    may_read_page,
+    session_cookie,
+    session_valid,
     warn_if_open,
 )
 from app.core.http.body_limit import BodySizeLimit
@@ -28,11 +35,14 @@ from app.core.http.version_header import ModelVersionHeader
 __all__ = [
     "OPERATOR_RESPONSES",
     "READ_RESPONSES",
+    "SESSION_COOKIE",
+    "SESSION_PATH",
     "BodySizeLimit",
     "ClockDep",
     "CrossSiteGuard",
     "DatabaseDep",
     "JobLogDep",
+    "MetricsAccess",
     "ModelSync",
     "ModelVersionHeader",
     "OperatorAccess",
@@ -43,5 +53,9 @@ __all__ = [
     "from_state",
     "install_error_handlers",
     "install_offline_docs",
+    "key_matches",
+    "may_read_page",
+    "session_cookie",
+    "session_valid",
     "warn_if_open",
 ]
