@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="When set, `/metrics` needs it as `Authorization: Bearer <key>` or "
         "X-API-Key; unset: `/metrics` is open, even with AUTH_REQUIRED_FOR_READS.",
     )
+
+    @field_validator("METRICS_KEY", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`METRICS_KEY=` (as in .env.example) leaves /metrics open, not locked by an empty key."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     TRAIN_COOLDOWN_SECONDS: float = Field(
         60, ge=0, description="Least time between the trainings of one model asked for; 0: off."
     )

@@ -150,3 +150,10 @@ async def test_without_metrics_key_metrics_are_open_even_when_reads_need_a_key(
         response = await client.get("/metrics")
 
     assert response.status_code == 200
+
+
+def test_an_empty_metrics_key_leaves_metrics_open(tmp_path: Path) -> None:
+    """`METRICS_KEY=`, as .env.example has it, is unset, not an empty key no one could send."""
+    settings = make_settings(f"mongodb://127.0.0.1:{free_port()}", tmp_path, METRICS_KEY=" ")
+
+    assert settings.METRICS_KEY is None
