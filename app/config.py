@@ -112,6 +112,26 @@ class Settings(BaseSettings):
     AUTH_REQUIRED_FOR_READS: bool = Field(
         False, description="Reads need a key too, except health, `/` and the documentation."
     )
+    # Sessions of the page for people, and /metrics (README, "Access control")
+    UI_SESSION_HOURS: float = Field(
+        12,
+        gt=0,
+        le=24 * 30,
+        description="How long a sign-in to `/ui` lasts (with AUTH_REQUIRED_FOR_READS): the "
+        "session cookie's expiry.",
+    )
+    METRICS_KEY: SecretStr | None = Field(
+        None,
+        description="When set, `/metrics` needs it as `Authorization: Bearer <key>` or "
+        "X-API-Key; unset: `/metrics` is open, even with AUTH_REQUIRED_FOR_READS.",
+    )
+
+    @field_validator("METRICS_KEY", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`METRICS_KEY=` (as in .env.example) leaves /metrics open, not locked by an empty key."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     TRAIN_COOLDOWN_SECONDS: float = Field(
         60, ge=0, description="Least time between the trainings of one model asked for; 0: off."
     )

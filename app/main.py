@@ -201,9 +201,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         forecast_api.router,
         anomaly_api.router,
         recommend_api.router,
-        ui_router.router,
     ):
         app.include_router(router, dependencies=[ReadAccess], responses=READ_RESPONSES)
+    app.include_router(ui_router.router)  # checks access itself: a key, or a signed-in session
     return app
 
 

@@ -113,3 +113,47 @@ async def test_each_app_counts_its_own_requests_and_failed_trainings(tmp_path: P
     state = _value(first_samples, "ai_service_model_state", model="anomaly", state="not_trained")
     assert state == 1
     assert "ai_service_model_info" not in first_samples
+
+
+async def test_metrics_need_metrics_key_when_it_is_set(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"mongodb://127.0.0.1:{free_port()}",
+        tmp_path,
+        METRICS_KEY="scrape-secret",
+        API_KEYS="key-one",
+        AUTH_REQUIRED_FOR_READS=True,
+    )
+    async with running(settings) as client:
+        missing = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        api_key = await client.get("/metrics", headers={"X-API-Key": "key-one"})
+        bearer = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+        header = await client.get("/metrics", headers={"X-API-Key": "scrape-secret"})
+
+    assert missing.status_code == wrong.status_code == api_key.status_code == 401
+    assert "METRICS_KEY" in missing.json()["detail"]
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert bearer.status_code == header.status_code == 200
+    assert "scrape-secret" not in missing.text
+
+
+async def test_without_metrics_key_metrics_are_open_even_when_reads_need_a_key(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        f"mongodb://127.0.0.1:{free_port()}",
+        tmp_path,
+        API_KEYS="key-one",
+        AUTH_REQUIRED_FOR_READS=True,
+    )
+    async with running(settings) as client:
+        response = await client.get("/metrics")
+
+    assert response.status_code == 200
+
+
+def test_an_empty_metrics_key_leaves_metrics_open(tmp_path: Path) -> None:
+    """`METRICS_KEY=`, as .env.example has it, is unset, not an empty key no one could send."""
+    settings = make_settings(f"mongodb://127.0.0.1:{free_port()}", tmp_path, METRICS_KEY=" ")
+
+    assert settings.METRICS_KEY is None

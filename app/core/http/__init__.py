@@ -5,9 +5,16 @@ request, offline docs, and typed access to what the lifespan built."""
 from app.core.http.access import (
     OPERATOR_RESPONSES,
     READ_RESPONSES,
+    SESSION_COOKIE,
+    SESSION_PATH,
+    MetricsAccess,
     OperatorAccess,
     ReadAccess,
+    key_matches,
+    may_read_page,
     open_warnings,
+    session_cookie,
+    session_valid,
     warn_if_open,
 )
 from app.core.http.allowed_hosts import AllowedHosts
@@ -30,12 +37,15 @@ from app.core.http.version_header import ModelVersionHeader
 __all__ = [
     "OPERATOR_RESPONSES",
     "READ_RESPONSES",
+    "SESSION_COOKIE",
+    "SESSION_PATH",
     "AllowedHosts",
     "BodySizeLimit",
     "ClockDep",
     "CrossSiteGuard",
     "DatabaseDep",
     "JobLogDep",
+    "MetricsAccess",
     "ModelSync",
     "ModelVersionHeader",
     "OperatorAccess",
@@ -46,6 +56,10 @@ __all__ = [
     "from_state",
     "install_error_handlers",
     "install_offline_docs",
+    "key_matches",
+    "may_read_page",
     "open_warnings",
+    "session_cookie",
+    "session_valid",
     "warn_if_open",
 ]

@@ -11,6 +11,7 @@ Use `OperatorAccess` in a route's `dependencies=` to guard a route that changes 
 import hashlib
 import hmac
 import ipaddress
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -121,6 +122,75 @@ async def require_reader(settings: SettingsDep, key: KeyHeader) -> None:
 
 OperatorAccess = Depends(require_operator)
 ReadAccess = Depends(require_reader)
+
+# Sessions of the page (`/ui`) for people, whose browser cannot send `X-API-Key`: signing in
+# with a key sets this cookie, sent back only to `/ui` and its sign-in and sign-out routes. It
+# opens the page alone: the page calls the services in-process, and the API's read routes still
+# need the header. Its value is `<expiry>.<signature>`, the expiry in Unix seconds and the
+# signature an HMAC-SHA256 of it, keyed by a secret derived from the API key that signed in:
+# the cookie carries no key, every process and replica sharing API_KEYS verifies it with no
+# secret of its own, and removing a key from API_KEYS ends every session opened with it.
+SESSION_COOKIE = "ui_session"
+SESSION_PATH = "/ui"
+_SESSION_CONTEXT = b"adaptive-bi ai-service ui session v1"
+
+
+def _session_signature(key: SecretStr, expires: int) -> str:
+    secret = hmac.new(key.get_secret_value().encode(), _SESSION_CONTEXT, hashlib.sha256).digest()
+    return hmac.new(secret, str(expires).encode(), hashlib.sha256).hexdigest()
+
+
+def session_cookie(key: SecretStr, expires: int) -> str:
+    """The cookie's value for a session opened with `key`, valid until `expires` (Unix s)."""
+    return f"{expires}.{_session_signature(key, expires)}"
+
+
+def session_valid(value: str | None, keys: list[SecretStr], now: float | None = None) -> bool:
+    """Whether a session cookie was signed with one of `keys` and has not expired. Every key's
+    signature is compared, in constant time, as for `key_matches`."""
+    if not value:
+        return False
+    expires_text, _, signature = value.partition(".")
+    if not expires_text.isdigit() or len(expires_text) > 12 or len(signature) != 64:
+        return False
+    expires = int(expires_text)
+    if expires <= (time.time() if now is None else now):
+        return False
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(signature.encode(), _session_signature(key, expires).encode())
+    return found
+
+
+def may_read_page(request: Request, settings: Settings) -> bool:
+    """Whether a caller may see the page: always when reads are open; otherwise with a valid
+    `X-API-Key` or a valid session cookie."""
+    if not settings.AUTH_REQUIRED_FOR_READS:
+        return True
+    if key_matches(request.headers.get(API_KEY_HEADER), settings.API_KEYS):
+        return True
+    return session_valid(request.cookies.get(SESSION_COOKIE), settings.API_KEYS)
+
+
+async def require_metrics_key(request: Request, settings: SettingsDep) -> None:
+    """`/metrics`: open when METRICS_KEY is unset (even with AUTH_REQUIRED_FOR_READS);
+    otherwise it needs that key as `Authorization: Bearer <key>` (what Prometheus's scrape
+    configs send) or as `X-API-Key`."""
+    if settings.METRICS_KEY is None:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    given = token.strip() if scheme.lower() == "bearer" else request.headers.get(API_KEY_HEADER)
+    if key_matches(given, [settings.METRICS_KEY]):
+        return
+    raise AccessDenied(
+        "`/metrics` needs the service's METRICS_KEY: send it as `Authorization: Bearer <key>` "
+        f"or in the `{API_KEY_HEADER}` header.",
+        401,
+        {"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
+
+
+MetricsAccess = Depends(require_metrics_key)
 
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_response(

@@ -15,6 +15,7 @@ from app.errors import brief
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+SAME_ORIGIN_FORMS = frozenset({"/ui/signin", "/ui/signout"})
 
 
 def _host_name(netloc: str) -> str:
@@ -40,14 +41,17 @@ class CrossSiteGuard:
         self.any_origin = "*" in allowed_origins
         self.allowed = frozenset(origin.lower() for origin in allowed_origins)
 
-    def allows(self, origin: str, host: str | None) -> bool:
-        return self.any_origin or origin.lower() in self.allowed or same_local_origin(origin, host)
+    def allows(self, origin: str, host: str | None, path: str = "") -> bool:
+        if self.any_origin or origin.lower() in self.allowed or same_local_origin(origin, host):
+            return True
+        netloc = origin.partition("://")[2].lower()
+        return path in SAME_ORIGIN_FORMS and bool(host) and netloc == str(host).lower()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
             headers = Headers(scope=scope)
             origin = headers.get("origin")
-            if origin is not None and not self.allows(origin, headers.get("host")):
+            if origin is not None and not self.allows(origin, headers.get("host"), scope["path"]):
                 refusal = JSONResponse(
                     status_code=403,
                     content={
