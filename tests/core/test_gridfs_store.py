@@ -235,3 +235,23 @@ async def test_metadata_comes_back_as_signed_whatever_bson_would_make_of_it(
     assert loaded is not None
     assert loaded[1]["signature"] == saved["signature"]
     assert [v["signed"] for v in await second.versions("forecast")] == [True]
+
+
+FUTURE = "20991231T000000Z-ffffff"
+
+
+async def test_a_version_dated_in_the_future_is_not_followed_and_holds_no_keep_slot(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a", keep=2), host(bucket_db, tmp_path / "b")
+    await save(second, [0], V1)
+    await save(first, ["planted"], FUTURE)
+
+    await second.refresh()
+    followed = second.current("forecast")
+    await save(first, [2], V2)
+    await save(first, [3], V3)
+    listed = [v["version"] for v in await first.versions("forecast")]
+
+    assert followed == V1
+    assert listed == [V3, V2]

@@ -273,3 +273,26 @@ def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_part
     assert store.sweep() == 0
     assert store.sweep(older_than_seconds=0) == len(leftovers)
     assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
+
+
+FUTURE = "20991231T000000Z-ffffff"
+
+
+def test_a_version_dated_in_the_future_is_refused_at_load_and_check(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    saved_version(store, ["planted"], FUTURE)  # signed, so only its date gives it away
+
+    with pytest.raises(ArtifactInvalid, match="future"):
+        store.load_current("forecast", "LinearRegression")
+    assert "future" in (store.verify("forecast", FUTURE) or "")
+    assert store.verify("forecast", V1) is None
+
+
+def test_a_version_dated_in_the_future_holds_no_keep_slot(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY, keep_versions=2)
+    saved_version(store, ["planted"], FUTURE)
+    for number, version in enumerate((V1, V2, V3)):
+        saved_version(store, [number], version)
+
+    assert [v["version"] for v in store.versions("forecast")] == [V3, V2]

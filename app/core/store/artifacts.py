@@ -22,7 +22,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -45,12 +45,24 @@ VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 # Temporary entries older than this are leftovers of a crash; younger ones may be another
 # process's save under way.
 SWEEP_AFTER_SECONDS = 900
+# A version id is its training's time: one later than now by more than this clock skew between
+# hosts was not made by a training here, and would sort first for ever (holding a keep-slot).
+FUTURE_SKEW = timedelta(days=1)
 
 
 def new_version(trained_at: datetime) -> str:
     """A training's version id, sortable by time and unique across replicas:
     `20261125T180000Z-1a2b3c`."""
     return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def in_the_future(version_id: str, now: datetime | None = None) -> bool:
+    """Whether a version id is dated later than now by more than FUTURE_SKEW: refused."""
+    try:
+        made = datetime.strptime(version_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return made > (now or datetime.now(UTC)) + FUTURE_SKEW
 
 
 def library_versions() -> dict[str, str]:
@@ -147,6 +159,7 @@ class ArtifactStore:
         or None; the model type is checked at load. Nothing is unpickled."""
         try:
             directory = self._version_directory(name, version_id)
+            _refuse_future(version_id)
             metadata = self._signed_metadata(directory, version_id)
             problem = _mismatch(metadata, None)
             if problem:
@@ -205,6 +218,7 @@ class ArtifactStore:
     def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         directory = self._version_directory(name, version_id)
+        _refuse_future(version_id)
         metadata = self._signed_metadata(directory, version_id)
         problem = _mismatch(metadata, model_type)
         if problem:
@@ -295,9 +309,13 @@ class ArtifactStore:
         return sorted(found, key=lambda p: p.name, reverse=True)
 
     def prune(self, name: str, keep: str) -> None:
-        """Deletes the oldest versions beyond `keep_versions`, never the live one."""
+        """Deletes the oldest versions beyond `keep_versions`, never the live one. A version
+        dated in the future holds no keep-slot: it is deleted (unless live)."""
         current = self.current(name) or keep
-        for old in self._version_directories(name)[self._keep :]:
+        found = self._version_directories(name)
+        future = [p for p in found if in_the_future(p.name)]
+        past = [p for p in found if not in_the_future(p.name)]
+        for old in [*future, *past[self._keep :]]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
                 logger.info("Pruned {} model version {}", name, old.name)
@@ -311,6 +329,14 @@ def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
         and metadata.get("version") == version_id
         and is_signed_by(metadata, key)
     )
+
+
+def _refuse_future(version_id: str) -> None:
+    if in_the_future(version_id):
+        raise ArtifactInvalid(
+            f"version {version_id}: its id is dated more than {FUTURE_SKEW.days} day in the "
+            "future, so no training here made it (a clock far off, or a planted version)"
+        )
 
 
 def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:

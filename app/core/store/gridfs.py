@@ -42,6 +42,7 @@ from app.core.store.artifacts import (
     VERSION_PATTERN,
     ArtifactStore,
     VersionUnknown,
+    in_the_future,
 )
 from app.core.store.local import LocalModelStore
 from app.core.store.protocol import Loaded
@@ -322,7 +323,9 @@ class GridFSModelStore:
                 documents = await self._version_documents(name, {"filename": 1})
                 pointer = await self._pointers.find_one({"_id": name}) or {}
                 live = {keep, pointer.get("version")}
-                for document in documents[self._keep :]:
+                future = [d for d in documents if in_the_future(_version_of(d))]
+                past = [d for d in documents if not in_the_future(_version_of(d))]
+                for document in [*future, *past[self._keep :]]:
                     if _version_of(document) not in live:
                         await self._bucket.delete(document["_id"])
                         logger.info("Pruned {} model version {}", name, _version_of(document))
