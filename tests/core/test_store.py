@@ -2,6 +2,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -296,3 +297,37 @@ def test_a_version_dated_in_the_future_holds_no_keep_slot(tmp_path: Path) -> Non
         saved_version(store, [number], version)
 
     assert [v["version"] for v in store.versions("forecast")] == [V3, V2]
+
+
+SECRET = "root:x:0:0:a secret line of another file"
+
+
+@pytest.mark.parametrize("part", ["current", "version", "model.joblib", "metadata.json"])
+def test_a_symbolic_link_in_the_store_is_refused_and_its_target_never_read(
+    tmp_path: Path, part: str
+) -> None:
+    store = ArtifactStore(tmp_path / "models", KEY)
+    saved_version(store, [1], V1)
+    elsewhere = ArtifactStore(tmp_path / "elsewhere", KEY)
+    saved_version(elsewhere, [2], V1)  # a valid version, out of the store
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET)
+    model = tmp_path / "models" / "forecast"
+    if part == "current":
+        (model / "current").unlink()
+        (model / "current").symlink_to(secret)
+    elif part == "version":
+        shutil.rmtree(model / V1)
+        (model / V1).symlink_to(tmp_path / "elsewhere" / "forecast" / V1)
+    else:
+        (model / V1 / part).unlink()
+        (model / V1 / part).symlink_to(tmp_path / "elsewhere" / "forecast" / V1 / part)
+
+    with pytest.raises(ArtifactInvalid, match="symbolic link") as refused:
+        store.load_current("forecast", "LinearRegression")
+
+    assert SECRET not in str(refused.value)
+    if part == "current":
+        assert store.current("forecast") is None
+    else:
+        assert "symbolic link" in (store.verify("forecast", V1) or "")

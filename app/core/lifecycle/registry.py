@@ -178,7 +178,17 @@ class ModelRegistry:
         name = slot.spec.name
         stamp = self._parts.store.pointer_stamp(name)
         current = self._parts.store.current(name)
-        if stamp == slot.seen or current is None or slot.training:
+        if stamp == slot.seen or slot.training:
+            return
+        if current is None:
+            if stamp is not None:  # a pointer there, refused (a symbolic link, no version id)
+                logger.warning(
+                    "The {} model's current pointer in the store is refused (a symbolic link, "
+                    "or no version id): version {} keeps serving",
+                    name,
+                    (slot.metadata or {}).get("version"),
+                )
+                slot.seen = stamp
             return
         if current != (slot.metadata or {}).get("version"):
             logger.info("The {} model changed in the store: serving version {}", name, current)

@@ -10,6 +10,8 @@ A version directory is written under a temporary name and renamed whole, then `c
 replaced: a crash at any point leaves the previous version live. Before unpickling, the signature
 (HMAC, see `signing`), the format, model type, library versions and SHA-256 are checked; an
 artifact that fails any check is refused. Messages name versions and files, never the paths.
+Symbolic links are never followed: a `current` pointer, a version directory or a file that is
+one is refused, and nothing of its target is read (nor logged).
 """
 
 import hashlib
@@ -164,7 +166,7 @@ class ArtifactStore:
             problem = _mismatch(metadata, None)
             if problem:
                 return problem
-            with (directory / ARTIFACT).open("rb") as f:
+            with os.fdopen(_open_unlinked(directory / ARTIFACT, version_id), "rb") as f:
                 checksum = hashlib.file_digest(f, "sha256").hexdigest()
         except (ArtifactInvalid, VersionUnknown, OSError) as exc:
             return str(exc) or type(exc).__name__
@@ -178,6 +180,8 @@ class ArtifactStore:
             self._version_directory(name, version_id)
         except VersionUnknown:
             return False
+        except ArtifactInvalid:  # there, and refused when checked
+            return True
         return True
 
     def set_current(self, name: str, version_id: str) -> None:
@@ -195,22 +199,44 @@ class ArtifactStore:
         """When `current` last changed, and its inode (a rename makes a new one): cheap enough
         to call before every request."""
         try:
-            found = os.stat(self.directory / name / CURRENT)
+            found = os.lstat(self.directory / name / CURRENT)
         except OSError:
             return None
         return found.st_mtime_ns, found.st_ino
 
     def current(self, name: str) -> str | None:
-        """The live version's id, or None when the model was never saved."""
+        """The live version's id, or None when the model was never saved or the pointer is
+        refused (a symbolic link, or no version id: see `pointed`)."""
         try:
-            return (self.directory / name / CURRENT).read_text().strip() or None
-        except OSError:
+            return self.pointed(name)
+        except ArtifactInvalid:
             return None
+
+    def pointed(self, name: str) -> str | None:
+        """The version id `current` holds, None when there is no pointer; `ArtifactInvalid`
+        when the pointer is a symbolic link (never followed) or holds no version id (its
+        content is not repeated: it may be another file's)."""
+        pointer = self.directory / name / CURRENT
+        try:
+            descriptor = _open_unlinked(pointer, CURRENT)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ArtifactInvalid(
+                f"the {CURRENT} pointer is unreadable ({type(exc).__name__})"
+            ) from None
+        with os.fdopen(descriptor, "rb") as f:
+            content = f.read(64).decode(errors="replace").strip()
+        if not content:
+            return None
+        if not VERSION_PATTERN.match(content):
+            raise ArtifactInvalid(f"the {CURRENT} pointer holds no version id")
+        return content
 
     def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The live version's model and metadata; None when never saved; `ArtifactInvalid`
         when it must not be loaded."""
-        current = self.current(name)
+        current = self.pointed(name)
         if current is None:
             return None
         return self.load(name, current, model_type)
@@ -224,7 +250,8 @@ class ArtifactStore:
         if problem:
             raise ArtifactInvalid(f"version {version_id}: {problem}")
         try:
-            data = (directory / ARTIFACT).read_bytes()
+            with os.fdopen(_open_unlinked(directory / ARTIFACT, version_id), "rb") as f:
+                data = f.read()
         except OSError as exc:
             raise ArtifactInvalid(
                 f"version {version_id}: {ARTIFACT} is unreadable ({type(exc).__name__})"
@@ -250,8 +277,9 @@ class ArtifactStore:
         found = []
         for directory in self._version_directories(name):
             try:
-                metadata = json.loads((directory / METADATA).read_text())
-            except (OSError, ValueError):
+                with os.fdopen(_open_unlinked(directory / METADATA, directory.name), "rb") as f:
+                    metadata = json.loads(f.read())
+            except (OSError, ValueError, ArtifactInvalid):
                 metadata = {}
             found.append(self.listed(directory.name, metadata))
         return found
@@ -281,7 +309,8 @@ class ArtifactStore:
 
     def _signed_metadata(self, directory: Path, version_id: str) -> dict[str, Any]:
         try:
-            metadata: dict[str, Any] = json.loads((directory / METADATA).read_text())
+            with os.fdopen(_open_unlinked(directory / METADATA, version_id), "rb") as f:
+                metadata: dict[str, Any] = json.loads(f.read())
         except (OSError, ValueError) as exc:
             raise ArtifactInvalid(
                 f"version {version_id}: {METADATA} is unreadable ({type(exc).__name__})"
@@ -297,7 +326,13 @@ class ArtifactStore:
         """The directory of a saved version; `VersionUnknown` for anything else (an id that is
         not a version's never reaches the file system)."""
         directory = self.directory / name / version_id
-        if not VERSION_PATTERN.match(version_id) or not (directory / METADATA).exists():
+        if not VERSION_PATTERN.match(version_id):
+            raise VersionUnknown(version_id)
+        if directory.is_symlink():
+            raise ArtifactInvalid(
+                f"version {version_id}: its directory is a symbolic link, refused (not followed)"
+            )
+        if not (directory / METADATA).exists():
             raise VersionUnknown(version_id)
         return directory
 
@@ -305,7 +340,11 @@ class ArtifactStore:
         directory = self.directory / name
         if not directory.is_dir():
             return []
-        found = [p for p in directory.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
+        found = [
+            p
+            for p in directory.iterdir()
+            if VERSION_PATTERN.match(p.name) and p.is_dir() and not p.is_symlink()
+        ]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
     def prune(self, name: str, keep: str) -> None:
@@ -329,6 +368,21 @@ def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
         and metadata.get("version") == version_id
         and is_signed_by(metadata, key)
     )
+
+
+def _open_unlinked(path: Path, version_id: str) -> int:
+    """A descriptor of a file that is no symbolic link (O_NOFOLLOW: a link swapped in after a
+    check is not followed either); `ArtifactInvalid` for a link, naming the file only."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if path.is_symlink():
+            raise ArtifactInvalid(
+                f"version {version_id}: {path.name} is a symbolic link, refused (not followed)"
+                if version_id != path.name
+                else f"the {path.name} pointer is a symbolic link, refused (not followed)"
+            ) from None
+        raise exc
 
 
 def _refuse_future(version_id: str) -> None:
