@@ -190,6 +190,7 @@ def test_metadata_that_is_not_an_object_is_refused_and_listed_by_its_folder(
 def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
     key_file = tmp_path / "signing.key"
     key_file.write_text("short")
+    key_file.chmod(0o600)
 
     with pytest.raises(ValueError, match="fewer than 32"):
         signing_key(None, key_file)
@@ -331,3 +332,17 @@ def test_a_symbolic_link_in_the_store_is_refused_and_its_target_never_read(
         assert store.current("forecast") is None
     else:
         assert "symbolic link" in (store.verify("forecast", V1) or "")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_key_file_open_to_other_users_is_refused_with_how_to_fix_it(
+    tmp_path: Path, mode: int
+) -> None:
+    key_file = tmp_path / "signing.key"
+    signing_key(None, key_file)
+    key_file.chmod(mode)
+
+    with pytest.raises(ValueError, match=r"chmod 600 .*signing\.key"):
+        signing_key(None, key_file)
+    key_file.chmod(0o600)
+    assert len(signing_key(None, key_file)) == 64
