@@ -228,6 +228,7 @@ class ModelRegistry:
         """Reads a saved model; meanwhile its state is `loading`, so that a request for it is
         told to retry shortly rather than to train it."""
         name, model_type = slot.spec.name, slot.spec.model_type
+        stamp = self._parts.store.pointer_stamp(name)
         slot.loading = True
         try:
             found = await self._parts.store.load_current(name, model_type)
@@ -235,6 +236,9 @@ class ModelRegistry:
                 await slot.spec.prepare_served(*found)
                 slot.install(*found)
         except (ArtifactInvalid, VersionUnknown) as exc:
+            if slot.model is None and await self._fall_back(slot, exc):
+                slot.seen = stamp  # that pointer was judged: not loaded again at each sync
+                return
             logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
             return
         finally:
@@ -243,6 +247,38 @@ class ModelRegistry:
             logger.info("No saved {} model; it will be trained", name)
             return
         logger.info("Loaded the {} model version {}", name, found[1]["version"])
+
+    async def _fall_back(self, slot: ModelSlot, refused: Exception) -> bool:
+        """Serves the newest saved version that passes every check when the live one is
+        refused (tampered, truncated, a link): a training is not needed to serve. The store's
+        pointer is left as it is (a training or a rollback moves it). False when none passes."""
+        name = slot.spec.name
+        try:
+            saved = await self._parts.store.versions(name)
+        except (ServiceError, PyMongoError, OSError) as exc:
+            logger.warning("No saved {} version to fall back on listed: {}", name, exc)
+            return False
+        live = self._parts.store.current(name)
+        for candidate in saved:
+            version = candidate.get("version")
+            if not isinstance(version, str) or version == live or not candidate.get("signed"):
+                continue
+            try:
+                found = await self._parts.store.load(name, version, slot.spec.model_type)
+                await slot.spec.prepare_served(*found)
+            except (ArtifactInvalid, VersionUnknown, ServiceError) as exc:
+                logger.info("Saved {} version {} not a fallback either: {}", name, version, exc)
+                continue
+            slot.install(*found)
+            logger.warning(
+                "Saved {} model refused ({}); serving the newest valid saved version {} instead "
+                "(the store's current pointer is left as it is)",
+                name,
+                refused,
+                version,
+            )
+            return True
+        return False
 
     async def versions(self, name: ModelName) -> list[dict[str, Any]]:
         """Every saved version of a model, newest first, and whether it is the live one."""
