@@ -255,3 +255,29 @@ async def test_a_version_dated_in_the_future_is_not_followed_and_holds_no_keep_s
 
     assert followed == V1
     assert listed == [V3, V2]
+
+
+async def test_a_refused_download_is_deleted_from_this_hosts_disk(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    other_key = GridFSModelStore(
+        ArtifactStore(tmp_path / "a", b"another-key-of-another-replica-000"),
+        bucket_db,
+        "models",
+        2.0,
+        30.0,
+        5,
+    )
+    mine = host(bucket_db, tmp_path / "b")
+    await save(mine, ["mine"], V1)
+    await save(other_key, ["theirs"], V2)
+
+    await mine.refresh()
+    after_refresh = sorted(p.name for p in (tmp_path / "b" / "forecast").iterdir())
+    with pytest.raises(ArtifactInvalid, match="signature"):
+        await mine.load("forecast", V2, TYPE)  # a rollback to it downloads it again
+    after_load = sorted(p.name for p in (tmp_path / "b" / "forecast").iterdir())
+
+    assert after_refresh == [V1, "current"]
+    assert after_load == [V1, "current"]
+    assert mine.current("forecast") == V1

@@ -152,6 +152,18 @@ class ArtifactStore:
             if not (target / METADATA).exists():
                 raise
 
+    def remove(self, name: str, version_id: str) -> None:
+        """Deletes a saved version from this disk (a copy refused by its checks), never the
+        live one; a link in its place is removed, not followed."""
+        if not VERSION_PATTERN.match(version_id) or version_id == self.current(name):
+            return
+        directory = self.directory / name / version_id
+        if directory.is_symlink():
+            directory.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        logger.info("Removed the refused copy of {} model version {}", name, version_id)
+
     @staticmethod
     def discard(staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)

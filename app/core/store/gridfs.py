@@ -40,6 +40,7 @@ from app.core.store.artifacts import (
     METADATA,
     SWEEP_AFTER_SECONDS,
     VERSION_PATTERN,
+    ArtifactInvalid,
     ArtifactStore,
     VersionUnknown,
     in_the_future,
@@ -162,8 +163,13 @@ class GridFSModelStore:
 
     async def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version, copied here first if this host has not got it."""
-        await self._copy_here(name, version_id)
-        return await self._here.load(name, version_id, model_type)
+        downloaded = await self._copy_here(name, version_id)
+        try:
+            return await self._here.load(name, version_id, model_type)
+        except ArtifactInvalid:
+            if downloaded:
+                await asyncio.to_thread(self.files.remove, name, version_id)
+            raise
 
     async def versions(self, name: str) -> list[dict[str, Any]]:
         """Every version in GridFS, newest first; the metadata only, no artifact is read."""
@@ -201,9 +207,11 @@ class GridFSModelStore:
         """Copies a version here, checks it without loading it, and makes it the one this
         host's workers serve; False, logged once, when it fails the checks (another key, other
         libraries, tampered)."""
-        await self._copy_here(name, version)
+        downloaded = await self._copy_here(name, version)
         problem = await asyncio.to_thread(self.files.verify, name, version)
         if problem:
+            if downloaded:  # not kept on this host's disk: it is never served here
+                await asyncio.to_thread(self.files.remove, name, version)
             self._refuse(name, version, problem)
             return False
         await asyncio.to_thread(self._follow_here, name, version)
@@ -224,11 +232,12 @@ class GridFSModelStore:
         self.files.set_current(name, version)
         self.files.prune(name, keep=version)
 
-    async def _copy_here(self, name: str, version: str) -> None:
-        """Downloads a version to this host's disk unless it is there; `VersionUnknown` when
-        GridFS has no such version. Its checks are made before it is served."""
+    async def _copy_here(self, name: str, version: str) -> bool:
+        """Downloads a version to this host's disk unless it is there, and says whether it
+        did; `VersionUnknown` when GridFS has no such version. Its checks are made before it is
+        served (a download that fails them is removed by the caller)."""
         if await asyncio.to_thread(self.files.has, name, version):
-            return
+            return False
         async with database_errors(self._seconds):
             document = await self._files.find_one({"filename": _filename(name, version)})
         if document is None:
@@ -240,6 +249,7 @@ class GridFSModelStore:
             text = signed if isinstance(signed, str) else "{}"
             await asyncio.to_thread((staging / METADATA).write_text, text)
             await asyncio.to_thread(self.files.publish, name, staging, version)
+            return True
         except NoFile:  # pruned by another replica meanwhile
             await asyncio.to_thread(self.files.discard, staging)
             raise VersionUnknown(version) from None
