@@ -281,3 +281,26 @@ async def test_a_refused_download_is_deleted_from_this_hosts_disk(
     assert after_refresh == [V1, "current"]
     assert after_load == [V1, "current"]
     assert mine.current("forecast") == V1
+
+
+async def test_a_rollback_is_expected_on_every_host_a_pointer_moved_by_hand_is_not(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a"), host(bucket_db, tmp_path / "b")
+    await save(first, [1], V1)
+    await second.refresh()
+    await save(first, [2], V2)
+    await second.refresh()
+
+    await first.set_current("forecast", V1)  # the service's rollback
+    await second.refresh()
+    rolled_back = (first.unexpected_pointer("forecast"), second.unexpected_pointer("forecast"))
+    await first.set_current("forecast", V2)
+    await second.refresh()
+    pointers = bucket_db["models.current"]
+    await pointers.update_one({"_id": "forecast"}, {"$set": {"version": V1, "rollback": None}})
+    await second.refresh()
+
+    assert rolled_back == (None, None)
+    assert second.current("forecast") == V1
+    assert second.unexpected_pointer("forecast") == V1

@@ -346,3 +346,28 @@ def test_a_key_file_open_to_other_users_is_refused_with_how_to_fix_it(
         signing_key(None, key_file)
     key_file.chmod(0o600)
     assert len(signing_key(None, key_file)) == 64
+
+
+def test_a_pointer_moved_without_a_recorded_rollback_is_unexpected(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    saved_version(store, [2], V2)
+    trained = store.unexpected_pointer("forecast")
+
+    store.set_current("forecast", V1)  # a writer of the store, not the service
+    moved = store.unexpected_pointer("forecast")
+    store.record_rollback("forecast", V1)  # the service's rollback records itself first
+    rolled_back = store.unexpected_pointer("forecast")
+    saved_version(store, [3], V3)
+    retrained = store.unexpected_pointer("forecast")
+    store.set_current("forecast", V1)  # the old record no longer covers it
+    replayed = store.unexpected_pointer("forecast")
+    store.set_current("forecast", V3)
+    record = json.loads((tmp_path / "forecast" / "rollback.json").read_text())
+    (tmp_path / "forecast" / "rollback.json").write_text(
+        json.dumps({**record, "version": V2, "newest": V3})  # forged: the signature fails
+    )
+    store.set_current("forecast", V2)
+
+    assert (trained, moved, rolled_back, retrained, replayed) == (None, V1, None, None, V1)
+    assert store.unexpected_pointer("forecast") == V2

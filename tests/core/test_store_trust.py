@@ -11,7 +11,8 @@ import pytest
 from loguru import logger
 
 from app.core.lifecycle.registry import ModelRegistry
-from app.core.store import ArtifactStore, LocalModelStore
+from app.core.store import ArtifactStore, LocalModelStore, signing_key
+from tests.factories import offline_settings, running, wait_until
 
 KEY = b"test-signing-key-of-the-registry"
 TYPE = "LinearRegression"
@@ -89,3 +90,55 @@ async def test_with_no_valid_version_left_the_model_is_retrained(
 
     assert registry.live_or_none("forecast") is None
     assert any("it will be retrained" in line for line in logs)
+
+
+async def test_a_pointer_moved_by_a_writer_of_the_store_is_a_warning_a_rollback_is_not(
+    tmp_path: Path, logs: list[str]
+) -> None:
+    files = _saved(tmp_path, V1, V2)
+    store = LocalModelStore(files)
+    registry = _registry(store)
+    await _load(registry)
+    registry._loaded = True
+    await registry.sync()
+    trained = registry.unexpected_pointer("forecast")
+
+    files.set_current("forecast", V1)  # someone who can write MODEL_SAVE_PATH
+    await registry.sync()
+    moved = registry.unexpected_pointer("forecast")
+    warned = [line for line in logs if line.startswith("WARNING") and "no rollback" in line]
+    files.set_current("forecast", V2)
+    await registry.sync()
+    logs.clear()
+    await store.set_current("forecast", V1)  # the service's rollback (versions.roll_back)
+    await registry.sync()
+
+    assert trained is None
+    assert moved == V1
+    assert registry.live_or_none("forecast") == [V1]  # served all the same
+    assert len(warned) == 1
+    assert V1 in warned[0]
+    assert registry.unexpected_pointer("forecast") is None
+    assert not [line for line in logs if line.startswith("WARNING")]
+
+
+async def test_an_unexpected_pointer_is_shown_in_the_models_listing(tmp_path: Path) -> None:
+    settings = offline_settings(tmp_path)  # no database: nothing trains
+    key = signing_key(None, settings.MODEL_SIGNING_KEY_FILE)
+    files = ArtifactStore(settings.MODEL_SAVE_PATH, key)
+    for version in (V1, V2):
+        files.save("anomaly", [version], {"model_type": "ecod", "version": version})
+    files.set_current("anomaly", V1)
+
+    listed: dict[str, dict[str, Any]] = {}
+    async with running(settings) as client:
+
+        async def judged() -> bool:
+            models = (await client.get("/api/v1/models")).json()["models"]
+            listed.update({m["name"]: m for m in models})
+            return listed["anomaly"]["unexpected_pointer"] is not None
+
+        await wait_until(judged, seconds=10, what="the pointer judged")
+
+    assert listed["anomaly"]["unexpected_pointer"] == V1
+    assert listed["forecast"]["unexpected_pointer"] is None

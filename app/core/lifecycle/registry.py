@@ -74,6 +74,8 @@ class ModelRegistry:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._training_listeners: list[Callable[[TrainingEnded], None]] = []
+        # The version each model's store pointer names when the service did not put it there.
+        self._unexpected: dict[ModelName, str | None] = {}
         parts.database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec[Any, Any]) -> None:
@@ -190,10 +192,33 @@ class ModelRegistry:
                 )
                 slot.seen = stamp
             return
+        unexpected = self._judge_pointer(name)
         if current != (slot.metadata or {}).get("version"):
-            logger.info("The {} model changed in the store: serving version {}", name, current)
+            if unexpected is None:
+                logger.info("The {} model changed in the store: serving version {}", name, current)
             await self._load(slot)
         slot.seen = stamp
+
+    def _judge_pointer(self, name: ModelName) -> str | None:
+        """Whether the store's pointer names a version the service put there (the newest
+        training's, or a rollback it recorded); the other case is a WARNING, and is shown in
+        `GET /api/v1/models`, until a training or a rollback moves the pointer."""
+        unexpected = self._parts.store.unexpected_pointer(name)
+        if unexpected is not None and unexpected != self._unexpected.get(name):
+            logger.warning(
+                "The {} model's current pointer was moved in the store to version {}, not the "
+                "newest training's, and no rollback of this service is recorded: it is served, "
+                "but whoever can write MODEL_SAVE_PATH moved it (roll back or train to set it)",
+                name,
+                unexpected,
+            )
+        self._unexpected[name] = unexpected
+        return unexpected
+
+    def unexpected_pointer(self, name: ModelName) -> str | None:
+        """The version the store's pointer names when neither a training nor a rollback of this
+        service put it there, as last judged; None otherwise."""
+        return self._unexpected.get(name)
 
     async def _sync_periodically(self) -> None:
         """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
@@ -218,8 +243,9 @@ class ModelRegistry:
         swept = await self._parts.store.sweep()
         if swept:
             logger.warning("Removed {} temporary model files left by an interrupted save", swept)
-        for slot in self._slots.values():
+        for name, slot in self._slots.items():
             await self._load(slot)
+            self._judge_pointer(name)
         self._loaded = True
         if self._parts.database.connected:
             await self._train_missing("start-up")

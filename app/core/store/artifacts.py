@@ -5,6 +5,7 @@ a pointer to the live version of each model.
     <root>/<model>/<version>/metadata.json  trained at, data window, rows, metrics, versions of
                                             the service and libraries, SHA-256, signature
     <root>/<model>/current                  the live version's id
+    <root>/<model>/rollback.json            the service's last rollback, signed
 
 A version directory is written under a temporary name and renamed whole, then `current` is
 replaced: a crash at any point leaves the previous version live. Before unpickling, the signature
@@ -41,6 +42,9 @@ from app.core.store.signing import SIGNATURE, is_signed_by, signature
 FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
+# The service's last rollback of a model, signed: a `current` naming an older version than the
+# newest is expected only with one (see `unexpected_pointer`).
+ROLLBACK = "rollback.json"
 _TEMPORARY = ".tmp"
 # A version id, as `new_version` makes it; nothing else names a version directory.
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
@@ -206,6 +210,61 @@ class ArtifactStore:
         os.close(descriptor)
         _write_synced(Path(temporary), version_id.encode())
         os.replace(temporary, pointer)
+
+    def record_rollback(self, name: str, version_id: str) -> str:
+        """Records, signed, that the service rolls the model back to that version while the
+        newest version is the one it names (before `current` moves); returns the record's text
+        (a GridFS store hands it to the other hosts, see `keep_rollback`)."""
+        record = {"version": version_id, "newest": self.newest(name)}
+        text = json.dumps({**record, SIGNATURE: signature(record, self._key)})
+        self.keep_rollback(name, text)
+        return text
+
+    def keep_rollback(self, name: str, text: str) -> None:
+        """Writes a rollback record (made here or by another host) atomically."""
+        directory = self.directory / name
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{ROLLBACK}.", suffix=_TEMPORARY
+        )
+        os.close(descriptor)
+        _write_synced(Path(temporary), text.encode())
+        os.replace(temporary, directory / ROLLBACK)
+
+    def newest(self, name: str) -> str | None:
+        """The newest signed version not dated in the future: the last succeeded training's."""
+        for directory in self._version_directories(name):
+            if in_the_future(directory.name):
+                continue
+            try:
+                with os.fdopen(_open_unlinked(directory / METADATA, directory.name), "rb") as f:
+                    metadata = json.loads(f.read())
+            except (OSError, ValueError, ArtifactInvalid):
+                continue
+            if _signed_as(metadata, directory.name, self._key):
+                return directory.name
+        return None
+
+    def unexpected_pointer(self, name: str) -> str | None:
+        """The version `current` names when the service did not put it there: neither the
+        newest version (a training's) nor the one of a rollback recorded by the service since
+        that version was made. None when the pointer is as expected (or there is none)."""
+        current = self.current(name)
+        newest = self.newest(name)
+        if current is None or newest is None or current == newest:
+            return None
+        try:
+            with os.fdopen(_open_unlinked(self.directory / name / ROLLBACK, ROLLBACK), "rb") as f:
+                record = json.loads(f.read())
+        except (OSError, ValueError, ArtifactInvalid):
+            return current
+        expected = (
+            isinstance(record, dict)
+            and is_signed_by(record, self._key)
+            and record.get("version") == current
+            and record.get("newest") == newest
+        )
+        return None if expected else current
 
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
         """When `current` last changed, and its inode (a rename makes a new one): cheap enough

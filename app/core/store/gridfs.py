@@ -90,6 +90,9 @@ class GridFSModelStore:
     def current(self, name: str) -> str | None:
         return self._here.current(name)
 
+    def unexpected_pointer(self, name: str) -> str | None:
+        return self._here.unexpected_pointer(name)
+
     async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The version this host serves: a replica that cannot reach MongoDB still serves it."""
         return await self._here.load_current(name, model_type)
@@ -109,6 +112,9 @@ class GridFSModelStore:
                 continue
             try:
                 if self.files.current(name) != version:
+                    rollback = pointer.get("rollback")
+                    if isinstance(rollback, str):  # checked (signed, still valid) when judged
+                        await asyncio.to_thread(self.files.keep_rollback, name, rollback)
                     if not await self._serve_checked(name, version):
                         continue
                     logger.info(
@@ -153,7 +159,8 @@ class GridFSModelStore:
         pointer moved, a failure here is logged: the next refresh serves it."""
         await self._copy_here(name, version_id)
         await self._upload_if_missing(name, version_id)
-        await self._point(name, version_id)
+        rollback = await asyncio.to_thread(self.files.record_rollback, name, version_id)
+        await self._point(name, version_id, rollback)
         try:
             await asyncio.to_thread(self._follow_here, name, version_id)
         except (VersionUnknown, OSError) as exc:
@@ -309,11 +316,19 @@ class GridFSModelStore:
                 f"GridFS could not transfer a model version ({_reason(exc)})."
             ) from exc
 
-    async def _point(self, name: str, version: str) -> None:
+    async def _point(self, name: str, version: str, rollback: str | None = None) -> None:
+        """Moves the deployment's pointer; a rollback carries its signed record, which the
+        other hosts keep when they follow it."""
         async with database_errors(self._seconds):
             await self._pointers.update_one(
                 {"_id": name},
-                {"$set": {"version": version, "changed_at": datetime.now(UTC)}},
+                {
+                    "$set": {
+                        "version": version,
+                        "changed_at": datetime.now(UTC),
+                        "rollback": rollback,
+                    }
+                },
                 upsert=True,
             )
 
