@@ -24,6 +24,7 @@ from app.core.http import (
     ModelVersionHeader,
     ReadAccess,
     RequestLog,
+    ShutdownAnswer,
     install_error_handlers,
     install_offline_docs,
     warn_if_open,
@@ -187,6 +188,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    # A request cut by shutdown answers 503 (not uvicorn's 500), logged and counted as such.
+    app.add_middleware(ShutdownAnswer)
     app.add_middleware(RequestLog)
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all
     install_error_handlers(app)
