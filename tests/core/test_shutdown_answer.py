@@ -129,7 +129,10 @@ def test_a_real_server_answers_503_to_a_request_cut_by_its_shutdown(tmp_path: Pa
             time.sleep(0.5)
             server.send_signal(signal.SIGTERM)
             client.settimeout(15)
-            answer = client.recv(4096).decode()
+            received = b""
+            while chunk := client.recv(4096):  # until the server closes the connection
+                received += chunk
+            answer = received.decode()
         server.wait(15)
     finally:
         if server.poll() is None:

@@ -142,3 +142,26 @@ async def test_an_unexpected_pointer_is_shown_in_the_models_listing(tmp_path: Pa
 
     assert listed["anomaly"]["unexpected_pointer"] == V1
     assert listed["forecast"]["unexpected_pointer"] is None
+
+
+async def test_a_pointer_replaced_by_a_link_while_serving_is_refused_and_never_read(
+    tmp_path: Path, logs: list[str]
+) -> None:
+    files = _saved(tmp_path / "models", V1)
+    registry = _registry(LocalModelStore(files))
+    await _load(registry)
+    registry._loaded = True
+    await registry.sync()
+    secret = tmp_path / "secret"
+    secret.write_text(V1.replace("a", "f") + " and a secret line")
+    pointer = tmp_path / "models" / "forecast" / "current"
+    pointer.unlink()
+    pointer.symlink_to(secret)
+
+    await registry.sync()
+
+    assert registry.live_or_none("forecast") == [V1]
+    refused = [line for line in logs if "pointer in the store is refused" in line]
+    assert len(refused) == 1
+    assert refused[0].startswith("WARNING")
+    assert not [line for line in logs if "secret" in line or "ffffff" in line]

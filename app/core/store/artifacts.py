@@ -182,7 +182,9 @@ class ArtifactStore:
             problem = _mismatch(metadata, None)
             if problem:
                 return problem
-            with os.fdopen(_open_unlinked(directory / ARTIFACT, version_id), "rb") as f:
+            with os.fdopen(
+                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+            ) as f:
                 checksum = hashlib.file_digest(f, "sha256").hexdigest()
         except (ArtifactInvalid, VersionUnknown, OSError) as exc:
             return str(exc) or type(exc).__name__
@@ -237,7 +239,7 @@ class ArtifactStore:
             if in_the_future(directory.name):
                 continue
             try:
-                with os.fdopen(_open_unlinked(directory / METADATA, directory.name), "rb") as f:
+                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
                     metadata = json.loads(f.read())
             except (OSError, ValueError, ArtifactInvalid):
                 continue
@@ -289,7 +291,7 @@ class ArtifactStore:
         content is not repeated: it may be another file's)."""
         pointer = self.directory / name / CURRENT
         try:
-            descriptor = _open_unlinked(pointer, CURRENT)
+            descriptor = _open_unlinked(pointer, f"the {CURRENT} pointer")
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -321,7 +323,9 @@ class ArtifactStore:
         if problem:
             raise ArtifactInvalid(f"version {version_id}: {problem}")
         try:
-            with os.fdopen(_open_unlinked(directory / ARTIFACT, version_id), "rb") as f:
+            with os.fdopen(
+                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+            ) as f:
                 data = f.read()
         except OSError as exc:
             raise ArtifactInvalid(
@@ -348,7 +352,7 @@ class ArtifactStore:
         found = []
         for directory in self._version_directories(name):
             try:
-                with os.fdopen(_open_unlinked(directory / METADATA, directory.name), "rb") as f:
+                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
                     metadata = json.loads(f.read())
             except (OSError, ValueError, ArtifactInvalid):
                 metadata = {}
@@ -380,7 +384,9 @@ class ArtifactStore:
 
     def _signed_metadata(self, directory: Path, version_id: str) -> dict[str, Any]:
         try:
-            with os.fdopen(_open_unlinked(directory / METADATA, version_id), "rb") as f:
+            with os.fdopen(
+                _open_unlinked(directory / METADATA, f"version {version_id}: {METADATA}"), "rb"
+            ) as f:
                 metadata: dict[str, Any] = json.loads(f.read())
         except (OSError, ValueError) as exc:
             raise ArtifactInvalid(
@@ -441,19 +447,16 @@ def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
     )
 
 
-def _open_unlinked(path: Path, version_id: str) -> int:
+def _open_unlinked(path: Path, what: str) -> int:
     """A descriptor of a file that is no symbolic link (O_NOFOLLOW: a link swapped in after a
-    check is not followed either); `ArtifactInvalid` for a link, naming the file only."""
+    check is not followed either); `ArtifactInvalid` naming `what` for a link, never what the
+    link points to."""
     try:
         return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
+    except OSError:
         if path.is_symlink():
-            raise ArtifactInvalid(
-                f"version {version_id}: {path.name} is a symbolic link, refused (not followed)"
-                if version_id != path.name
-                else f"the {path.name} pointer is a symbolic link, refused (not followed)"
-            ) from None
-        raise exc
+            raise ArtifactInvalid(f"{what} is a symbolic link, refused (not followed)") from None
+        raise
 
 
 def _refuse_future(version_id: str) -> None:
