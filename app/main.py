@@ -25,6 +25,7 @@ from app.core.http import (
     ModelVersionHeader,
     ReadAccess,
     RequestLog,
+    ShutdownAnswer,
     install_error_handlers,
     install_offline_docs,
     warn_if_open,
@@ -171,9 +172,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         description="Daily sales forecasting, anomaly detection on transactions and product "
         "recommendations for the Adaptive BI platform, over its MongoDB data.",
     )
-    # Added innermost first: a request meets the metrics, the log line, the host check, CORS,
-    # the cross-site guard, the body limit, then the models are synced with the store, before
-    # any route.
+    # Added innermost first: a request meets the metrics, the log line, the host check, the
+    # shutdown answer, CORS, the cross-site guard, the body limit, then the models are synced
+    # with the store, before any route.
     app.add_middleware(ModelVersionHeader)
     app.add_middleware(ModelSync)
     app.add_middleware(
@@ -189,6 +190,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Fast
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    # A request cut by shutdown answers 503 (not uvicorn's 500), logged and counted as such.
+    app.add_middleware(ShutdownAnswer)
     app.add_middleware(AllowedHosts, allowed_hosts=settings.ALLOWED_HOSTS)
     app.add_middleware(RequestLog)
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: times them all

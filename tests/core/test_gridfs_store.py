@@ -284,3 +284,72 @@ async def test_a_full_disk_or_a_failed_upload_leaves_the_pointer_where_it_was(
     assert saving.current("forecast") == V1
     assert other.current("forecast") == V1
     assert not [p for p in (tmp_path / "a" / "forecast").iterdir() if p.name.startswith(".")]
+
+
+FUTURE = "20991231T000000Z-ffffff"
+
+
+async def test_a_version_dated_in_the_future_is_not_followed_and_holds_no_keep_slot(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a", keep=2), host(bucket_db, tmp_path / "b")
+    await save(second, [0], V1)
+    await save(first, ["planted"], FUTURE)
+
+    await second.refresh()
+    followed = second.current("forecast")
+    await save(first, [2], V2)
+    await save(first, [3], V3)
+    listed = [v["version"] for v in await first.versions("forecast")]
+
+    assert followed == V1
+    assert listed == [V3, V2]
+
+
+async def test_a_refused_download_is_deleted_from_this_hosts_disk(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    other_key = GridFSModelStore(
+        ArtifactStore(tmp_path / "a", b"another-key-of-another-replica-000"),
+        bucket_db,
+        "models",
+        2.0,
+        30.0,
+        5,
+    )
+    mine = host(bucket_db, tmp_path / "b")
+    await save(mine, ["mine"], V1)
+    await save(other_key, ["theirs"], V2)
+
+    await mine.refresh()
+    after_refresh = sorted(p.name for p in (tmp_path / "b" / "forecast").iterdir())
+    with pytest.raises(ArtifactInvalid, match="signature"):
+        await mine.load("forecast", V2, TYPE)  # a rollback to it downloads it again
+    after_load = sorted(p.name for p in (tmp_path / "b" / "forecast").iterdir())
+
+    assert after_refresh == [V1, "current"]
+    assert after_load == [V1, "current"]
+    assert mine.current("forecast") == V1
+
+
+async def test_a_rollback_is_expected_on_every_host_a_pointer_moved_by_hand_is_not(
+    bucket_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    first, second = host(bucket_db, tmp_path / "a"), host(bucket_db, tmp_path / "b")
+    await save(first, [1], V1)
+    await second.refresh()
+    await save(first, [2], V2)
+    await second.refresh()
+
+    await first.set_current("forecast", V1)  # the service's rollback
+    await second.refresh()
+    rolled_back = (first.unexpected_pointer("forecast"), second.unexpected_pointer("forecast"))
+    await first.set_current("forecast", V2)
+    await second.refresh()
+    pointers = bucket_db["models.current"]
+    await pointers.update_one({"_id": "forecast"}, {"$set": {"version": V1, "rollback": None}})
+    await second.refresh()
+
+    assert rolled_back == (None, None)
+    assert second.current("forecast") == V1
+    assert second.unexpected_pointer("forecast") == V1

@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -234,6 +235,7 @@ def test_metadata_that_is_not_an_object_is_refused_and_listed_by_its_folder(
 def test_a_key_file_with_too_short_a_key_is_refused(tmp_path: Path) -> None:
     key_file = tmp_path / "signing.key"
     key_file.write_text("short")
+    key_file.chmod(0o600)
 
     with pytest.raises(ValueError, match="fewer than 32"):
         signing_key(None, key_file)
@@ -318,3 +320,99 @@ def test_a_save_killed_midway_leaves_the_previous_version_live_and_loads_no_part
     assert store.sweep() == 0
     assert store.sweep(older_than_seconds=0) == len(leftovers)
     assert store.load_current("forecast", "LinearRegression")[0] == ["old"]  # type: ignore[index]
+
+
+FUTURE = "20991231T000000Z-ffffff"
+
+
+def test_a_version_dated_in_the_future_is_refused_at_load_and_check(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    saved_version(store, ["planted"], FUTURE)  # signed, so only its date gives it away
+
+    with pytest.raises(ArtifactInvalid, match="future"):
+        store.load_current("forecast", "LinearRegression")
+    assert "future" in (store.verify("forecast", FUTURE) or "")
+    assert store.verify("forecast", V1) is None
+
+
+def test_a_version_dated_in_the_future_holds_no_keep_slot(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY, keep_versions=2)
+    saved_version(store, ["planted"], FUTURE)
+    for number, version in enumerate((V1, V2, V3)):
+        saved_version(store, [number], version)
+
+    assert [v["version"] for v in store.versions("forecast")] == [V3, V2]
+
+
+SECRET = "root:x:0:0:a secret line of another file"
+
+
+@pytest.mark.parametrize("part", ["current", "version", "model.joblib", "metadata.json"])
+def test_a_symbolic_link_in_the_store_is_refused_and_its_target_never_read(
+    tmp_path: Path, part: str
+) -> None:
+    store = ArtifactStore(tmp_path / "models", KEY)
+    saved_version(store, [1], V1)
+    elsewhere = ArtifactStore(tmp_path / "elsewhere", KEY)
+    saved_version(elsewhere, [2], V1)  # a valid version, out of the store
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET)
+    model = tmp_path / "models" / "forecast"
+    if part == "current":
+        (model / "current").unlink()
+        (model / "current").symlink_to(secret)
+    elif part == "version":
+        shutil.rmtree(model / V1)
+        (model / V1).symlink_to(tmp_path / "elsewhere" / "forecast" / V1)
+    else:
+        (model / V1 / part).unlink()
+        (model / V1 / part).symlink_to(tmp_path / "elsewhere" / "forecast" / V1 / part)
+
+    with pytest.raises(ArtifactInvalid, match="symbolic link") as refused:
+        store.load_current("forecast", "LinearRegression")
+
+    assert SECRET not in str(refused.value)
+    if part == "current":
+        assert store.current("forecast") is None
+    else:
+        assert "symbolic link" in (store.verify("forecast", V1) or "")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_key_file_open_to_other_users_is_refused_with_how_to_fix_it(
+    tmp_path: Path, mode: int
+) -> None:
+    key_file = tmp_path / "signing.key"
+    signing_key(None, key_file)
+    key_file.chmod(mode)
+
+    with pytest.raises(ValueError, match=r"chmod 600 .*signing\.key"):
+        signing_key(None, key_file)
+    key_file.chmod(0o600)
+    assert len(signing_key(None, key_file)) == 64
+
+
+def test_a_pointer_moved_without_a_recorded_rollback_is_unexpected(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, KEY)
+    saved_version(store, [1], V1)
+    saved_version(store, [2], V2)
+    trained = store.unexpected_pointer("forecast")
+
+    store.set_current("forecast", V1)  # a writer of the store, not the service
+    moved = store.unexpected_pointer("forecast")
+    store.record_rollback("forecast", V1)  # the service's rollback records itself first
+    rolled_back = store.unexpected_pointer("forecast")
+    saved_version(store, [3], V3)
+    retrained = store.unexpected_pointer("forecast")
+    store.set_current("forecast", V1)  # the old record no longer covers it
+    replayed = store.unexpected_pointer("forecast")
+    store.set_current("forecast", V3)
+    record = json.loads((tmp_path / "forecast" / "rollback.json").read_text())
+    (tmp_path / "forecast" / "rollback.json").write_text(
+        json.dumps({**record, "version": V2, "newest": V3})  # forged: the signature fails
+    )
+    store.set_current("forecast", V2)
+
+    assert (trained, moved, rolled_back, retrained, replayed) == (None, V1, None, None, V1)
+    assert store.unexpected_pointer("forecast") == V2

@@ -32,6 +32,7 @@ from app.core.http.error_handlers import install_error_handlers
 from app.core.http.model_sync import ModelSync
 from app.core.http.offline_docs import install_offline_docs
 from app.core.http.request_log import RequestLog
+from app.core.http.shutdown import ShutdownAnswer
 from app.core.http.version_header import ModelVersionHeader
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "RegistryDep",
     "RequestLog",
     "SettingsDep",
+    "ShutdownAnswer",
     "from_state",
     "install_error_handlers",
     "install_offline_docs",

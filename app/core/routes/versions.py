@@ -41,6 +41,15 @@ class ModelVersions(BaseModel):
         examples=[[{"version": _VERSION_EXAMPLE, "live": True, "signed": True}]],
         description="Newest first; at most MODEL_KEEP_VERSIONS are kept.",
     )
+    unexpected_pointer: str | None = Field(
+        default=None,
+        examples=[None],
+        description=(
+            "The version the store's `current` pointer names when neither the newest training "
+            "nor a rollback of this service put it there (someone who can write the model "
+            "store moved it); null otherwise. A training or a rollback clears it."
+        ),
+    )
 
 
 class ModelsResponse(BaseModel):
@@ -84,7 +93,14 @@ async def list_versions(registry: RegistryDep) -> ModelsResponse:
     for name in MODEL_NAMES:
         saved = [SavedVersion.model_validate(v) for v in await registry.versions(name)]
         live = registry.describe(name).version
-        models.append(ModelVersions(name=name, live_version=live, versions=saved))
+        models.append(
+            ModelVersions(
+                name=name,
+                live_version=live,
+                versions=saved,
+                unexpected_pointer=registry.unexpected_pointer(name),
+            )
+        )
     return ModelsResponse(models=models)
 
 

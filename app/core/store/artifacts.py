@@ -5,11 +5,14 @@ a pointer to the live version of each model.
     <root>/<model>/<version>/metadata.json  trained at, data window, rows, metrics, versions of
                                             the service and libraries, SHA-256, signature
     <root>/<model>/current                  the live version's id
+    <root>/<model>/rollback.json            the service's last rollback, signed
 
 A version directory is written under a temporary name and renamed whole, then `current` is
 replaced: a crash at any point leaves the previous version live. Before unpickling, the signature
 (HMAC, see `signing`), the format, model type, library versions and SHA-256 are checked; an
 artifact that fails any check is refused. Messages name versions and files, never the paths.
+Symbolic links are never followed: a `current` pointer, a version directory or a file that is
+one is refused, and nothing of its target is read (nor logged).
 """
 
 import hashlib
@@ -22,7 +25,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -39,18 +42,33 @@ from app.core.store.signing import SIGNATURE, is_signed_by, signature
 FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
 ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
+# The service's last rollback of a model, signed: a `current` naming an older version than the
+# newest is expected only with one (see `unexpected_pointer`).
+ROLLBACK = "rollback.json"
 _TEMPORARY = ".tmp"
 # A version id, as `new_version` makes it; nothing else names a version directory.
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 # Temporary entries older than this are leftovers of a crash; younger ones may be another
 # process's save under way.
 SWEEP_AFTER_SECONDS = 900
+# A version id is its training's time: one later than now by more than this clock skew between
+# hosts was not made by a training here, and would sort first for ever (holding a keep-slot).
+FUTURE_SKEW = timedelta(days=1)
 
 
 def new_version(trained_at: datetime) -> str:
     """A training's version id, sortable by time and unique across replicas:
     `20261125T180000Z-1a2b3c`."""
     return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def in_the_future(version_id: str, now: datetime | None = None) -> bool:
+    """Whether a version id is dated later than now by more than FUTURE_SKEW: refused."""
+    try:
+        made = datetime.strptime(version_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return made > (now or datetime.now(UTC)) + FUTURE_SKEW
 
 
 def library_versions() -> dict[str, str]:
@@ -143,6 +161,18 @@ class ArtifactStore:
             if not (target / METADATA).exists():
                 raise
 
+    def remove(self, name: str, version_id: str) -> None:
+        """Deletes a saved version from this disk (a copy refused by its checks), never the
+        live one; a link in its place is removed, not followed."""
+        if not VERSION_PATTERN.match(version_id) or version_id == self.current(name):
+            return
+        directory = self.directory / name / version_id
+        if directory.is_symlink():
+            directory.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        logger.info("Removed the refused copy of {} model version {}", name, version_id)
+
     @staticmethod
     def discard(staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
@@ -152,11 +182,14 @@ class ArtifactStore:
         or None; the model type is checked at load. Nothing is unpickled."""
         try:
             directory = self._version_directory(name, version_id)
+            _refuse_future(version_id)
             metadata = self._signed_metadata(directory, version_id)
             problem = _mismatch(metadata, None)
             if problem:
                 return problem
-            with (directory / ARTIFACT).open("rb") as f:
+            with os.fdopen(
+                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+            ) as f:
                 checksum = hashlib.file_digest(f, "sha256").hexdigest()
         except (ArtifactInvalid, VersionUnknown, OSError) as exc:
             return str(exc) or type(exc).__name__
@@ -170,6 +203,8 @@ class ArtifactStore:
             self._version_directory(name, version_id)
         except VersionUnknown:
             return False
+        except ArtifactInvalid:  # there, and refused when checked
+            return True
         return True
 
     def set_current(self, name: str, version_id: str) -> None:
@@ -188,26 +223,103 @@ class ArtifactStore:
             Path(temporary).unlink(missing_ok=True)
             raise
 
+    def record_rollback(self, name: str, version_id: str) -> str:
+        """Records, signed, that the service rolls the model back to that version while the
+        newest version is the one it names (before `current` moves); returns the record's text
+        (a GridFS store hands it to the other hosts, see `keep_rollback`)."""
+        record = {"version": version_id, "newest": self.newest(name)}
+        text = json.dumps({**record, SIGNATURE: signature(record, self._key)})
+        self.keep_rollback(name, text)
+        return text
+
+    def keep_rollback(self, name: str, text: str) -> None:
+        """Writes a rollback record (made here or by another host) atomically."""
+        directory = self.directory / name
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{ROLLBACK}.", suffix=_TEMPORARY
+        )
+        os.close(descriptor)
+        _write_synced(Path(temporary), text.encode())
+        os.replace(temporary, directory / ROLLBACK)
+
+    def newest(self, name: str) -> str | None:
+        """The newest signed version not dated in the future: the last succeeded training's."""
+        for directory in self._version_directories(name):
+            if in_the_future(directory.name):
+                continue
+            try:
+                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
+                    metadata = json.loads(f.read())
+            except (OSError, ValueError, ArtifactInvalid):
+                continue
+            if _signed_as(metadata, directory.name, self._key):
+                return directory.name
+        return None
+
+    def unexpected_pointer(self, name: str) -> str | None:
+        """The version `current` names when the service did not put it there: neither the
+        newest version (a training's) nor the one of a rollback recorded by the service since
+        that version was made. None when the pointer is as expected (or there is none)."""
+        current = self.current(name)
+        newest = self.newest(name)
+        if current is None or newest is None or current == newest:
+            return None
+        try:
+            with os.fdopen(_open_unlinked(self.directory / name / ROLLBACK, ROLLBACK), "rb") as f:
+                record = json.loads(f.read())
+        except (OSError, ValueError, ArtifactInvalid):
+            return current
+        expected = (
+            isinstance(record, dict)
+            and is_signed_by(record, self._key)
+            and record.get("version") == current
+            and record.get("newest") == newest
+        )
+        return None if expected else current
+
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
         """When `current` last changed, and its inode (a rename makes a new one): cheap enough
         to call before every request."""
         try:
-            found = os.stat(self.directory / name / CURRENT)
+            found = os.lstat(self.directory / name / CURRENT)
         except OSError:
             return None
         return found.st_mtime_ns, found.st_ino
 
     def current(self, name: str) -> str | None:
-        """The live version's id, or None when the model was never saved."""
+        """The live version's id, or None when the model was never saved or the pointer is
+        refused (a symbolic link, or no version id: see `pointed`)."""
         try:
-            return (self.directory / name / CURRENT).read_text().strip() or None
-        except OSError:
+            return self.pointed(name)
+        except ArtifactInvalid:
             return None
+
+    def pointed(self, name: str) -> str | None:
+        """The version id `current` holds, None when there is no pointer; `ArtifactInvalid`
+        when the pointer is a symbolic link (never followed) or holds no version id (its
+        content is not repeated: it may be another file's)."""
+        pointer = self.directory / name / CURRENT
+        try:
+            descriptor = _open_unlinked(pointer, f"the {CURRENT} pointer")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ArtifactInvalid(
+                f"the {CURRENT} pointer is unreadable ({type(exc).__name__})"
+            ) from None
+        with os.fdopen(descriptor, "rb") as f:
+            content = f.read(64).decode(errors="replace").strip()
+        if not content:
+            return None
+        if not VERSION_PATTERN.match(content):
+            raise ArtifactInvalid(f"the {CURRENT} pointer holds no version id")
+        return content
 
     def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The live version's model and metadata; None when never saved; `ArtifactInvalid`
         when it must not be loaded."""
-        current = self.current(name)
+        current = self.pointed(name)
         if current is None:
             return None
         return self.load(name, current, model_type)
@@ -215,12 +327,16 @@ class ArtifactStore:
     def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         directory = self._version_directory(name, version_id)
+        _refuse_future(version_id)
         metadata = self._signed_metadata(directory, version_id)
         problem = _mismatch(metadata, model_type)
         if problem:
             raise ArtifactInvalid(f"version {version_id}: {problem}")
         try:
-            data = (directory / ARTIFACT).read_bytes()
+            with os.fdopen(
+                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+            ) as f:
+                data = f.read()
         except OSError as exc:
             raise ArtifactInvalid(
                 f"version {version_id}: {ARTIFACT} is unreadable ({type(exc).__name__})"
@@ -246,8 +362,9 @@ class ArtifactStore:
         found = []
         for directory in self._version_directories(name):
             try:
-                metadata = json.loads((directory / METADATA).read_text())
-            except (OSError, ValueError):
+                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
+                    metadata = json.loads(f.read())
+            except (OSError, ValueError, ArtifactInvalid):
                 metadata = {}
             found.append(self.listed(directory.name, metadata))
         return found
@@ -277,7 +394,10 @@ class ArtifactStore:
 
     def _signed_metadata(self, directory: Path, version_id: str) -> dict[str, Any]:
         try:
-            metadata: dict[str, Any] = json.loads((directory / METADATA).read_text())
+            with os.fdopen(
+                _open_unlinked(directory / METADATA, f"version {version_id}: {METADATA}"), "rb"
+            ) as f:
+                metadata: dict[str, Any] = json.loads(f.read())
         except (OSError, ValueError) as exc:
             raise ArtifactInvalid(
                 f"version {version_id}: {METADATA} is unreadable ({type(exc).__name__})"
@@ -293,7 +413,13 @@ class ArtifactStore:
         """The directory of a saved version; `VersionUnknown` for anything else (an id that is
         not a version's never reaches the file system)."""
         directory = self.directory / name / version_id
-        if not VERSION_PATTERN.match(version_id) or not (directory / METADATA).exists():
+        if not VERSION_PATTERN.match(version_id):
+            raise VersionUnknown(version_id)
+        if directory.is_symlink():
+            raise ArtifactInvalid(
+                f"version {version_id}: its directory is a symbolic link, refused (not followed)"
+            )
+        if not (directory / METADATA).exists():
             raise VersionUnknown(version_id)
         return directory
 
@@ -301,13 +427,21 @@ class ArtifactStore:
         directory = self.directory / name
         if not directory.is_dir():
             return []
-        found = [p for p in directory.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
+        found = [
+            p
+            for p in directory.iterdir()
+            if VERSION_PATTERN.match(p.name) and p.is_dir() and not p.is_symlink()
+        ]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
     def prune(self, name: str, keep: str) -> None:
-        """Deletes the oldest versions beyond `keep_versions`, never the live one."""
+        """Deletes the oldest versions beyond `keep_versions`, never the live one. A version
+        dated in the future holds no keep-slot: it is deleted (unless live)."""
         current = self.current(name) or keep
-        for old in self._version_directories(name)[self._keep :]:
+        found = self._version_directories(name)
+        future = [p for p in found if in_the_future(p.name)]
+        past = [p for p in found if not in_the_future(p.name)]
+        for old in [*future, *past[self._keep :]]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
                 logger.info("Pruned {} model version {}", name, old.name)
@@ -321,6 +455,26 @@ def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
         and metadata.get("version") == version_id
         and is_signed_by(metadata, key)
     )
+
+
+def _open_unlinked(path: Path, what: str) -> int:
+    """A descriptor of a file that is no symbolic link (O_NOFOLLOW: a link swapped in after a
+    check is not followed either); `ArtifactInvalid` naming `what` for a link, never what the
+    link points to."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        if path.is_symlink():
+            raise ArtifactInvalid(f"{what} is a symbolic link, refused (not followed)") from None
+        raise
+
+
+def _refuse_future(version_id: str) -> None:
+    if in_the_future(version_id):
+        raise ArtifactInvalid(
+            f"version {version_id}: its id is dated more than {FUTURE_SKEW.days} day in the "
+            "future, so no training here made it (a clock far off, or a planted version)"
+        )
 
 
 def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:

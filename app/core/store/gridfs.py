@@ -40,8 +40,10 @@ from app.core.store.artifacts import (
     METADATA,
     SWEEP_AFTER_SECONDS,
     VERSION_PATTERN,
+    ArtifactInvalid,
     ArtifactStore,
     VersionUnknown,
+    in_the_future,
 )
 from app.core.store.local import LocalModelStore
 from app.core.store.protocol import Loaded
@@ -88,6 +90,9 @@ class GridFSModelStore:
     def current(self, name: str) -> str | None:
         return self._here.current(name)
 
+    def unexpected_pointer(self, name: str) -> str | None:
+        return self._here.unexpected_pointer(name)
+
     async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The version this host serves: a replica that cannot reach MongoDB still serves it."""
         return await self._here.load_current(name, model_type)
@@ -107,6 +112,9 @@ class GridFSModelStore:
                 continue
             try:
                 if self.files.current(name) != version:
+                    rollback = pointer.get("rollback")
+                    if isinstance(rollback, str):  # checked (signed, still valid) when judged
+                        await asyncio.to_thread(self.files.keep_rollback, name, rollback)
                     if not await self._serve_checked(name, version):
                         continue
                     logger.info(
@@ -158,7 +166,8 @@ class GridFSModelStore:
         pointer moved, a failure here is logged: the next refresh serves it."""
         await self._copy_here(name, version_id)
         await self._upload_if_missing(name, version_id)
-        await self._point(name, version_id)
+        rollback = await asyncio.to_thread(self.files.record_rollback, name, version_id)
+        await self._point(name, version_id, rollback)
         try:
             await asyncio.to_thread(self._follow_here, name, version_id)
         except (VersionUnknown, OSError) as exc:
@@ -168,8 +177,13 @@ class GridFSModelStore:
 
     async def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version, copied here first if this host has not got it."""
-        await self._copy_here(name, version_id)
-        return await self._here.load(name, version_id, model_type)
+        downloaded = await self._copy_here(name, version_id)
+        try:
+            return await self._here.load(name, version_id, model_type)
+        except ArtifactInvalid:
+            if downloaded:
+                await asyncio.to_thread(self.files.remove, name, version_id)
+            raise
 
     async def versions(self, name: str) -> list[dict[str, Any]]:
         """Every version in GridFS, newest first; the metadata only, no artifact is read."""
@@ -207,9 +221,11 @@ class GridFSModelStore:
         """Copies a version here, checks it without loading it, and makes it the one this
         host's workers serve; False, logged once, when it fails the checks (another key, other
         libraries, tampered)."""
-        await self._copy_here(name, version)
+        downloaded = await self._copy_here(name, version)
         problem = await asyncio.to_thread(self.files.verify, name, version)
         if problem:
+            if downloaded:  # not kept on this host's disk: it is never served here
+                await asyncio.to_thread(self.files.remove, name, version)
             self._refuse(name, version, problem)
             return False
         await asyncio.to_thread(self._follow_here, name, version)
@@ -230,11 +246,12 @@ class GridFSModelStore:
         self.files.set_current(name, version)
         self.files.prune(name, keep=version)
 
-    async def _copy_here(self, name: str, version: str) -> None:
-        """Downloads a version to this host's disk unless it is there; `VersionUnknown` when
-        GridFS has no such version. Its checks are made before it is served."""
+    async def _copy_here(self, name: str, version: str) -> bool:
+        """Downloads a version to this host's disk unless it is there, and says whether it
+        did; `VersionUnknown` when GridFS has no such version. Its checks are made before it is
+        served (a download that fails them is removed by the caller)."""
         if await asyncio.to_thread(self.files.has, name, version):
-            return
+            return False
         async with database_errors(self._seconds):
             document = await self._files.find_one({"filename": _filename(name, version)})
         if document is None:
@@ -246,6 +263,7 @@ class GridFSModelStore:
             text = signed if isinstance(signed, str) else "{}"
             await asyncio.to_thread((staging / METADATA).write_text, text)
             await asyncio.to_thread(self.files.publish, name, staging, version)
+            return True
         except NoFile:  # pruned by another replica meanwhile
             await asyncio.to_thread(self.files.discard, staging)
             raise VersionUnknown(version) from None
@@ -305,11 +323,19 @@ class GridFSModelStore:
                 f"GridFS could not transfer a model version ({_reason(exc)})."
             ) from exc
 
-    async def _point(self, name: str, version: str) -> None:
+    async def _point(self, name: str, version: str, rollback: str | None = None) -> None:
+        """Moves the deployment's pointer; a rollback carries its signed record, which the
+        other hosts keep when they follow it."""
         async with database_errors(self._seconds):
             await self._pointers.update_one(
                 {"_id": name},
-                {"$set": {"version": version, "changed_at": datetime.now(UTC)}},
+                {
+                    "$set": {
+                        "version": version,
+                        "changed_at": datetime.now(UTC),
+                        "rollback": rollback,
+                    }
+                },
                 upsert=True,
             )
 
@@ -347,7 +373,9 @@ class GridFSModelStore:
                 documents = await self._version_documents(name, {"filename": 1})
                 pointer = await self._pointers.find_one({"_id": name}) or {}
                 live = {keep, pointer.get("version")}
-                for document in documents[self._keep :]:
+                future = [d for d in documents if in_the_future(_version_of(d))]
+                past = [d for d in documents if not in_the_future(_version_of(d))]
+                for document in [*future, *past[self._keep :]]:
                     if _version_of(document) not in live:
                         await self._bucket.delete(document["_id"])
                         logger.info("Pruned {} model version {}", name, _version_of(document))

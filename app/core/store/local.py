@@ -31,8 +31,14 @@ class LocalModelStore:
         return await asyncio.to_thread(self.files.save, name, model, metadata)
 
     async def set_current(self, name: str, version_id: str) -> None:
-        """Makes a saved version the one served (a rollback)."""
+        """Makes a saved version the one served (a rollback), recorded first (see
+        `ArtifactStore.unexpected_pointer`)."""
+        await asyncio.to_thread(self.files.record_rollback, name, version_id)
         await asyncio.to_thread(self.files.set_current, name, version_id)
+
+    def unexpected_pointer(self, name: str) -> str | None:
+        """The version this host's pointer names when the service did not put it there."""
+        return self.files.unexpected_pointer(name)
 
     async def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The current version's model and metadata, None when never saved."""

@@ -21,6 +21,11 @@ class ModelStore(Protocol):
         """The id of the version this host serves, or None before any."""
         ...
 
+    def unexpected_pointer(self, name: str) -> str | None:
+        """The version this host's pointer names when neither a training nor a rollback of the
+        service put it there (someone wrote the store); None otherwise."""
+        ...
+
     async def refresh(self) -> None:
         """Brings this host up to date with versions saved or rolled back elsewhere."""
         ...

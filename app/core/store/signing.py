@@ -39,6 +39,7 @@ def signing_key(configured: str | None, key_file: Path) -> bytes:
         return configured.encode()
     if not key_file.exists():
         _create_key_file(key_file)
+    _refuse_shared(key_file)
     key = key_file.read_bytes().strip()
     if len(key) < MIN_KEY_LENGTH:
         raise ValueError(
@@ -47,6 +48,19 @@ def signing_key(configured: str | None, key_file: Path) -> bytes:
             "MODEL_SIGNING_KEY"
         )
     return key
+
+
+def _refuse_shared(key_file: Path) -> None:
+    """A key file that other users can read (or write) is refused: whoever reads the key can
+    sign a pickle the service then loads. The file made here is readable by this user only."""
+    mode = key_file.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ValueError(
+            f"{key_file} is open to other users (mode {mode:o}), and whoever reads the model "
+            f"signing key can make a model this service loads: run `chmod 600 {key_file}` "
+            "(and make sure no one else read it; if so, delete it: a new one is made and the "
+            "saved models are retrained), or set MODEL_SIGNING_KEY"
+        )
 
 
 def _create_exclusively(key_file: Path, key: bytes) -> None:
