@@ -122,6 +122,15 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+class TrainingElsewhere(ServiceError):
+    """Another replica is training the model; its job says when it is done."""
+
+    status_code = 409
+
+    def __init__(self, name: str, replica: str) -> None:
+        super().__init__(f"The {name} model is being trained by replica {replica}.")
+
+
 class ModelNotSaved(ServiceError):
     """A trained model could not be saved, so it is not served anywhere: every process keeps
     the version the store's pointer names. 507 Insufficient Storage when the model folder

@@ -18,13 +18,13 @@ from pymongo.errors import PyMongoError
 
 from app.core.lifecycle import lease
 from app.core.lifecycle.jobs import Job, Trigger, new_job_id
+from app.core.lifecycle.loading import PointerJudge, load_saved
 from app.core.lifecycle.slot import ModelSlot, Training
 from app.core.lifecycle.spec import ModelSpec, TrainingEnded
 from app.core.lifecycle.trainer import STOP_SECONDS, ModelParts, Trainer
 from app.core.lifecycle.versions import listed_versions, roll_back
 from app.core.names import ModelName, ModelState
 from app.core.schemas import ModelStatus, TrainResponse
-from app.core.store import ArtifactInvalid, VersionUnknown
 from app.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -32,6 +32,7 @@ from app.errors import (
     ModelNotSaved,
     ModelNotTrained,
     ServiceError,
+    TrainingElsewhere,
 )
 
 _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
@@ -39,15 +40,6 @@ _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
 # for a model's load (read-your-writes), short enough that a stalled database (the recommender
 # reads its catalogue before it serves) does not hold requests.
 SYNC_WAIT_SECONDS = 5.0
-
-
-class TrainingElsewhere(ServiceError):
-    """Another replica is training the model; its job says when it is done."""
-
-    status_code = 409
-
-    def __init__(self, name: str, replica: str) -> None:
-        super().__init__(f"The {name} model is being trained by replica {replica}.")
 
 
 def _retrieve(task: Training) -> None:
@@ -75,8 +67,7 @@ class ModelRegistry:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._training_listeners: list[Callable[[TrainingEnded], None]] = []
-        # The version each model's store pointer names when the service did not put it there.
-        self._unexpected: dict[ModelName, str | None] = {}
+        self._pointers = PointerJudge(parts.store)
         parts.database.on_connect(self._on_database_back)
 
     def register(self, spec: ModelSpec[Any, Any]) -> None:
@@ -193,33 +184,17 @@ class ModelRegistry:
                 )
                 slot.seen = stamp
             return
-        unexpected = self._judge_pointer(name)
+        unexpected = self._pointers.judge(name)
         if current != (slot.metadata or {}).get("version"):
             if unexpected is None:
                 logger.info("The {} model changed in the store: serving version {}", name, current)
             await self._load(slot)
         slot.seen = stamp
 
-    def _judge_pointer(self, name: ModelName) -> str | None:
-        """Whether the store's pointer names a version the service put there (the newest
-        training's, or a rollback it recorded); the other case is a WARNING, and is shown in
-        `GET /api/v1/models`, until a training or a rollback moves the pointer."""
-        unexpected = self._parts.store.unexpected_pointer(name)
-        if unexpected is not None and unexpected != self._unexpected.get(name):
-            logger.warning(
-                "The {} model's current pointer was moved in the store to version {}, not the "
-                "newest training's, and no rollback of this service is recorded: it is served, "
-                "but whoever can write MODEL_SAVE_PATH moved it (roll back or train to set it)",
-                name,
-                unexpected,
-            )
-        self._unexpected[name] = unexpected
-        return unexpected
-
     def unexpected_pointer(self, name: ModelName) -> str | None:
         """The version the store's pointer names when neither a training nor a rollback of this
         service put it there, as last judged; None otherwise."""
-        return self._unexpected.get(name)
+        return self._pointers.unexpected(name)
 
     async def _sync_periodically(self) -> None:
         """Keeps an idle process's models as fresh as the store (within MODEL_SYNC_SECONDS)."""
@@ -246,66 +221,13 @@ class ModelRegistry:
             logger.warning("Removed {} temporary model files left by an interrupted save", swept)
         for name, slot in self._slots.items():
             await self._load(slot)
-            self._judge_pointer(name)
+            self._pointers.judge(name)
         self._loaded = True
         if self._parts.database.connected:
             await self._train_missing("start-up")
 
     async def _load(self, slot: ModelSlot) -> None:
-        """Reads a saved model; meanwhile its state is `loading`, so that a request for it is
-        told to retry shortly rather than to train it."""
-        name, model_type = slot.spec.name, slot.spec.model_type
-        stamp = self._parts.store.pointer_stamp(name)
-        slot.loading = True
-        try:
-            found = await self._parts.store.load_current(name, model_type)
-            if found is not None:
-                await slot.spec.prepare_served(*found)
-                slot.install(*found)
-        except (ArtifactInvalid, VersionUnknown) as exc:
-            if slot.model is None and await self._fall_back(slot, exc):
-                slot.seen = stamp  # that pointer was judged: not loaded again at each sync
-                return
-            logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
-            return
-        finally:
-            slot.loading = False
-        if found is None:
-            logger.info("No saved {} model; it will be trained", name)
-            return
-        logger.info("Loaded the {} model version {}", name, found[1]["version"])
-
-    async def _fall_back(self, slot: ModelSlot, refused: Exception) -> bool:
-        """Serves the newest saved version that passes every check when the live one is
-        refused (tampered, truncated, a link): a training is not needed to serve. The store's
-        pointer is left as it is (a training or a rollback moves it). False when none passes."""
-        name = slot.spec.name
-        try:
-            saved = await self._parts.store.versions(name)
-        except (ServiceError, PyMongoError, OSError) as exc:
-            logger.warning("No saved {} version to fall back on listed: {}", name, exc)
-            return False
-        live = self._parts.store.current(name)
-        for candidate in saved:
-            version = candidate.get("version")
-            if not isinstance(version, str) or version == live or not candidate.get("signed"):
-                continue
-            try:
-                found = await self._parts.store.load(name, version, slot.spec.model_type)
-                await slot.spec.prepare_served(*found)
-            except (ArtifactInvalid, VersionUnknown, ServiceError) as exc:
-                logger.info("Saved {} version {} not a fallback either: {}", name, version, exc)
-                continue
-            slot.install(*found)
-            logger.warning(
-                "Saved {} model refused ({}); serving the newest valid saved version {} instead "
-                "(the store's current pointer is left as it is)",
-                name,
-                refused,
-                version,
-            )
-            return True
-        return False
+        await load_saved(self._parts.store, slot)
 
     async def versions(self, name: ModelName) -> list[dict[str, Any]]:
         """Every saved version of a model, newest first, and whether it is the live one."""
