@@ -37,7 +37,8 @@ import psutil
 
 from app.core.lifecycle.jobs import STALE_SECONDS
 from app.core.lifecycle.lease import LEASE_SECONDS
-from app.core.store.artifacts import CURRENT, METADATA, SWEEP_AFTER_SECONDS
+from app.core.store.artifacts import METADATA, SWEEP_AFTER_SECONDS
+from app.core.store.pointer import CURRENT
 from app.dev import embedded
 from bench.demo_db import seed
 from bench.faults import Probe

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from secantus import SecantusDBServer
 
 from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown
+from app.core.store.deployment_pointer import DeploymentPointer
 from app.core.store.gridfs import GridFSModelStore
 from app.errors import DatabaseTimeout, DatabaseUnavailable
 from tests.factories import free_port
@@ -247,13 +248,13 @@ async def test_a_pointer_move_that_fails_after_it_landed_is_put_back(
     saving = host(bucket_db, tmp_path / "a")
     if not first_save:
         await save(saving, ["served"], V1)
-    moved = GridFSModelStore._point
+    moved = DeploymentPointer.move
 
-    async def lands_then_times_out(store: GridFSModelStore, name: str, version: str) -> None:
-        await moved(store, name, version)
+    async def lands_then_times_out(pointer: DeploymentPointer, name: str, version: str) -> None:
+        await moved(pointer, name, version)
         raise DatabaseTimeout("the pointer's move was not acknowledged in time")
 
-    monkeypatch.setattr(GridFSModelStore, "_point", lands_then_times_out)
+    monkeypatch.setattr(DeploymentPointer, "move", lands_then_times_out)
     with pytest.raises(DatabaseTimeout):
         await save(saving, ["new"], V2)
     monkeypatch.undo()

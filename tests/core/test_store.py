@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, artifacts
+from app.core.store import ArtifactInvalid, ArtifactStore, VersionUnknown, pointer
 from app.core.store.signing import signature, signing_key
 
 KEY = b"test-signing-key"
@@ -178,7 +178,7 @@ def test_a_full_disk_anywhere_in_a_save_leaves_the_pointer_where_it_was(
     target = {
         "stage": (ArtifactStore, "stage"),
         "publish": (os, "rename"),
-        "pointer write": (artifacts, "_write_synced"),
+        "pointer write": (pointer, "write_synced"),
         "pointer rename": (os, "replace"),
     }[failing]
     monkeypatch.setattr(*target, raise_full)
@@ -270,7 +270,7 @@ def half_then_stall(path, content):
 store = ArtifactStore(directory, {KEY!r})
 store.save("forecast", ["old"], {{**meta, "version": {V1!r}}})
 if moment == "metadata":
-    store_module._write_synced = half_then_stall
+    store_module.write_synced = half_then_stall
 elif moment == "renamed":
     store.set_current = stall
 elif moment == "pointer":

@@ -4,8 +4,8 @@ a pointer to the live version of each model.
     <root>/<model>/<version>/model.joblib   the fitted model (a pickle)
     <root>/<model>/<version>/metadata.json  trained at, data window, rows, metrics, versions of
                                             the service and libraries, SHA-256, signature
-    <root>/<model>/current                  the live version's id
-    <root>/<model>/rollback.json            the service's last rollback, signed
+    <root>/<model>/current                  the live version's id (see `pointer`)
+    <root>/<model>/rollback.json            the service's last rollback, signed (`pointer`)
 
 A version directory is written under a temporary name and renamed whole, then `current` is
 replaced: a crash at any point leaves the previous version live. Before unpickling, the signature
@@ -20,12 +20,9 @@ import io
 import json
 import os
 import platform
-import re
-import secrets
 import shutil
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -33,42 +30,22 @@ from typing import Any
 from loguru import logger
 
 from app.config import APP_VERSION
+from app.core.store.pointer import CurrentPointer
 from app.core.store.protocol import Loaded
+from app.core.store.refusals import ArtifactInvalid, VersionUnknown
+from app.core.store.safe_files import TEMPORARY, open_unlinked, write_synced
 from app.core.store.signing import SIGNATURE, is_signed_by, signature
+from app.core.store.version_ids import VERSION_PATTERN, in_the_future, refuse_future
 
 # 2: the capability layout, ECOD and the backtested forecast; 3: forecasts per category, the
 # recommender's candidates; 4: a version per training, signed metadata; 5: forecasts keep their
 # recent sales
 FORMAT_VERSION = 5
 _PICKLE_DEPENDENCIES = ("numpy", "pandas", "scipy", "scikit-learn")
-ARTIFACT, METADATA, CURRENT = "model.joblib", "metadata.json", "current"
-# The service's last rollback of a model, signed: a `current` naming an older version than the
-# newest is expected only with one (see `unexpected_pointer`).
-ROLLBACK = "rollback.json"
-_TEMPORARY = ".tmp"
-# A version id, as `new_version` makes it; nothing else names a version directory.
-VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+ARTIFACT, METADATA = "model.joblib", "metadata.json"
 # Temporary entries older than this are leftovers of a crash; younger ones may be another
 # process's save under way.
 SWEEP_AFTER_SECONDS = 900
-# A version id is its training's time: one later than now by more than this clock skew between
-# hosts was not made by a training here, and would sort first for ever (holding a keep-slot).
-FUTURE_SKEW = timedelta(days=1)
-
-
-def new_version(trained_at: datetime) -> str:
-    """A training's version id, sortable by time and unique across replicas:
-    `20261125T180000Z-1a2b3c`."""
-    return f"{trained_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def in_the_future(version_id: str, now: datetime | None = None) -> bool:
-    """Whether a version id is dated later than now by more than FUTURE_SKEW: refused."""
-    try:
-        made = datetime.strptime(version_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return False
-    return made > (now or datetime.now(UTC)) + FUTURE_SKEW
 
 
 def library_versions() -> dict[str, str]:
@@ -79,14 +56,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-class ArtifactInvalid(Exception):
-    """The artifact exists but must not be loaded; the message says why."""
-
-
-class VersionUnknown(Exception):
-    """No saved version of the model has that id."""
-
-
 class ArtifactStore:
     """Saves, lists and loads the versions of every model under one directory."""
 
@@ -94,6 +63,7 @@ class ArtifactStore:
         self.directory = directory
         self._key = key
         self._keep = keep_versions
+        self.pointer = CurrentPointer(directory, key)
 
     def save(self, name: str, model: object, metadata: dict[str, Any]) -> dict[str, Any]:
         """Writes a new version and makes it current; prunes the oldest beyond `keep_versions`.
@@ -133,7 +103,7 @@ class ArtifactStore:
                 "sha256": checksum,
             }
             sealed[SIGNATURE] = signature(sealed, self._key)
-            _write_synced(staging / METADATA, json.dumps(sealed, indent=2).encode())
+            write_synced(staging / METADATA, json.dumps(sealed, indent=2).encode())
         except BaseException:
             self.discard(staging)
             raise
@@ -144,7 +114,7 @@ class ArtifactStore:
         crash is swept)."""
         model_directory = self.directory / name
         model_directory.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=_TEMPORARY))
+        return Path(tempfile.mkdtemp(dir=model_directory, prefix=".", suffix=TEMPORARY))
 
     def publish(self, name: str, staging: Path, version_id: str) -> None:
         """Renames a staging directory into place as that version (not made current). A
@@ -182,13 +152,13 @@ class ArtifactStore:
         or None; the model type is checked at load. Nothing is unpickled."""
         try:
             directory = self._version_directory(name, version_id)
-            _refuse_future(version_id)
+            refuse_future(version_id)
             metadata = self._signed_metadata(directory, version_id)
             problem = _mismatch(metadata, None)
             if problem:
                 return problem
             with os.fdopen(
-                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+                open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
             ) as f:
                 checksum = hashlib.file_digest(f, "sha256").hexdigest()
         except (ArtifactInvalid, VersionUnknown, OSError) as exc:
@@ -211,37 +181,16 @@ class ArtifactStore:
         """Points `current` at a saved version (after a save, or to roll back): replaced whole,
         or, on any failure, left as it was (its temporary removed)."""
         self._version_directory(name, version_id)
-        pointer = self.directory / name / CURRENT
-        descriptor, temporary = tempfile.mkstemp(
-            dir=pointer.parent, prefix=f".{CURRENT}.", suffix=_TEMPORARY
-        )
-        os.close(descriptor)
-        try:
-            _write_synced(Path(temporary), version_id.encode())
-            os.replace(temporary, pointer)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        self.pointer.write(name, version_id)
 
     def record_rollback(self, name: str, version_id: str) -> str:
         """Records, signed, that the service rolls the model back to that version while the
-        newest version is the one it names (before `current` moves); returns the record's text
-        (a GridFS store hands it to the other hosts, see `keep_rollback`)."""
-        record = {"version": version_id, "newest": self.newest(name)}
-        text = json.dumps({**record, SIGNATURE: signature(record, self._key)})
-        self.keep_rollback(name, text)
-        return text
+        newest version is the one it names (see `CurrentPointer.record_rollback`)."""
+        return self.pointer.record_rollback(name, version_id, self.newest(name))
 
     def keep_rollback(self, name: str, text: str) -> None:
         """Writes a rollback record (made here or by another host) atomically."""
-        directory = self.directory / name
-        directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{ROLLBACK}.", suffix=_TEMPORARY
-        )
-        os.close(descriptor)
-        _write_synced(Path(temporary), text.encode())
-        os.replace(temporary, directory / ROLLBACK)
+        self.pointer.keep_rollback(name, text)
 
     def newest(self, name: str) -> str | None:
         """The newest signed version not dated in the future: the last succeeded training's."""
@@ -249,7 +198,7 @@ class ArtifactStore:
             if in_the_future(directory.name):
                 continue
             try:
-                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
+                with os.fdopen(open_unlinked(directory / METADATA, METADATA), "rb") as f:
                     metadata = json.loads(f.read())
             except (OSError, ValueError, ArtifactInvalid):
                 continue
@@ -258,63 +207,22 @@ class ArtifactStore:
         return None
 
     def unexpected_pointer(self, name: str) -> str | None:
-        """The version `current` names when the service did not put it there: neither the
-        newest version (a training's) nor the one of a rollback recorded by the service since
-        that version was made. None when the pointer is as expected (or there is none)."""
-        current = self.current(name)
-        newest = self.newest(name)
-        if current is None or newest is None or current == newest:
-            return None
-        try:
-            with os.fdopen(_open_unlinked(self.directory / name / ROLLBACK, ROLLBACK), "rb") as f:
-                record = json.loads(f.read())
-        except (OSError, ValueError, ArtifactInvalid):
-            return current
-        expected = (
-            isinstance(record, dict)
-            and is_signed_by(record, self._key)
-            and record.get("version") == current
-            and record.get("newest") == newest
-        )
-        return None if expected else current
+        """The version `current` names when the service did not put it there (see
+        `CurrentPointer.unexpected`); None when it is as expected."""
+        return self.pointer.unexpected(name, self.newest(name))
 
     def pointer_stamp(self, name: str) -> tuple[int, int] | None:
-        """When `current` last changed, and its inode (a rename makes a new one): cheap enough
-        to call before every request."""
-        try:
-            found = os.lstat(self.directory / name / CURRENT)
-        except OSError:
-            return None
-        return found.st_mtime_ns, found.st_ino
+        """When `current` last changed, and its inode: cheap, before every request."""
+        return self.pointer.stamp(name)
 
     def current(self, name: str) -> str | None:
-        """The live version's id, or None when the model was never saved or the pointer is
-        refused (a symbolic link, or no version id: see `pointed`)."""
-        try:
-            return self.pointed(name)
-        except ArtifactInvalid:
-            return None
+        """The live version's id, or None (never saved, or the pointer refused)."""
+        return self.pointer.current(name)
 
     def pointed(self, name: str) -> str | None:
-        """The version id `current` holds, None when there is no pointer; `ArtifactInvalid`
-        when the pointer is a symbolic link (never followed) or holds no version id (its
-        content is not repeated: it may be another file's)."""
-        pointer = self.directory / name / CURRENT
-        try:
-            descriptor = _open_unlinked(pointer, f"the {CURRENT} pointer")
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise ArtifactInvalid(
-                f"the {CURRENT} pointer is unreadable ({type(exc).__name__})"
-            ) from None
-        with os.fdopen(descriptor, "rb") as f:
-            content = f.read(64).decode(errors="replace").strip()
-        if not content:
-            return None
-        if not VERSION_PATTERN.match(content):
-            raise ArtifactInvalid(f"the {CURRENT} pointer holds no version id")
-        return content
+        """The version id `current` holds, None without a pointer; `ArtifactInvalid` when the
+        pointer is refused (see `CurrentPointer.pointed`)."""
+        return self.pointer.pointed(name)
 
     def load_current(self, name: str, model_type: str) -> Loaded | None:
         """The live version's model and metadata; None when never saved; `ArtifactInvalid`
@@ -327,14 +235,14 @@ class ArtifactStore:
     def load(self, name: str, version_id: str, model_type: str) -> Loaded:
         """One version's model and metadata, once every check has passed."""
         directory = self._version_directory(name, version_id)
-        _refuse_future(version_id)
+        refuse_future(version_id)
         metadata = self._signed_metadata(directory, version_id)
         problem = _mismatch(metadata, model_type)
         if problem:
             raise ArtifactInvalid(f"version {version_id}: {problem}")
         try:
             with os.fdopen(
-                _open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
+                open_unlinked(directory / ARTIFACT, f"version {version_id}: {ARTIFACT}"), "rb"
             ) as f:
                 data = f.read()
         except OSError as exc:
@@ -362,7 +270,7 @@ class ArtifactStore:
         found = []
         for directory in self._version_directories(name):
             try:
-                with os.fdopen(_open_unlinked(directory / METADATA, METADATA), "rb") as f:
+                with os.fdopen(open_unlinked(directory / METADATA, METADATA), "rb") as f:
                     metadata = json.loads(f.read())
             except (OSError, ValueError, ArtifactInvalid):
                 metadata = {}
@@ -379,7 +287,7 @@ class ArtifactStore:
         and returns how many; entries younger than `older_than_seconds` are left alone."""
         removed = 0
         oldest = time.time() - older_than_seconds
-        for leftover in self.directory.glob(f"*/.*{_TEMPORARY}"):
+        for leftover in self.directory.glob(f"*/.*{TEMPORARY}"):
             try:
                 if leftover.stat().st_mtime > oldest:
                     continue
@@ -395,7 +303,7 @@ class ArtifactStore:
     def _signed_metadata(self, directory: Path, version_id: str) -> dict[str, Any]:
         try:
             with os.fdopen(
-                _open_unlinked(directory / METADATA, f"version {version_id}: {METADATA}"), "rb"
+                open_unlinked(directory / METADATA, f"version {version_id}: {METADATA}"), "rb"
             ) as f:
                 metadata: dict[str, Any] = json.loads(f.read())
         except (OSError, ValueError) as exc:
@@ -457,26 +365,6 @@ def _signed_as(metadata: object, version_id: str, key: bytes) -> bool:
     )
 
 
-def _open_unlinked(path: Path, what: str) -> int:
-    """A descriptor of a file that is no symbolic link (O_NOFOLLOW: a link swapped in after a
-    check is not followed either); `ArtifactInvalid` naming `what` for a link, never what the
-    link points to."""
-    try:
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        if path.is_symlink():
-            raise ArtifactInvalid(f"{what} is a symbolic link, refused (not followed)") from None
-        raise
-
-
-def _refuse_future(version_id: str) -> None:
-    if in_the_future(version_id):
-        raise ArtifactInvalid(
-            f"version {version_id}: its id is dated more than {FUTURE_SKEW.days} day in the "
-            "future, so no training here made it (a clock far off, or a planted version)"
-        )
-
-
 def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:
     if metadata.get("format_version") != FORMAT_VERSION:
         return f"format version {metadata.get('format_version')} is not {FORMAT_VERSION}"
@@ -485,38 +373,3 @@ def _mismatch(metadata: dict[str, Any], model_type: str | None) -> str | None:
     if metadata.get("libraries") != library_versions():
         return f"saved with libraries {metadata.get('libraries')}, running {library_versions()}"
     return None
-
-
-def pickled_size(model: object) -> int:
-    """How many bytes the model's artifact takes, counted by pickling it to nowhere: what a
-    save that ran out of space needed (CPU as one pickling, no memory held)."""
-    import joblib
-
-    sink = _CountingSink()
-    joblib.dump(model, sink)
-    return sink.written
-
-
-class _CountingSink:
-    """A file that keeps nothing and counts what is written to it."""
-
-    def __init__(self) -> None:
-        self.written = 0
-
-    def write(self, data: bytes) -> int:
-        size = memoryview(data).nbytes
-        self.written += size
-        return size
-
-    def tell(self) -> int:
-        return self.written
-
-    def flush(self) -> None:
-        pass
-
-
-def _write_synced(path: Path, content: bytes) -> None:
-    with path.open("wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())

@@ -34,19 +34,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from app.core.db import database_errors
-from app.core.names import MODEL_NAMES
-from app.core.store.artifacts import (
-    ARTIFACT,
-    METADATA,
-    SWEEP_AFTER_SECONDS,
-    VERSION_PATTERN,
-    ArtifactInvalid,
-    ArtifactStore,
-    VersionUnknown,
-    in_the_future,
-)
+from app.core.store.artifacts import ARTIFACT, METADATA, SWEEP_AFTER_SECONDS, ArtifactStore
+from app.core.store.deployment_pointer import DeploymentPointer
 from app.core.store.local import LocalModelStore
 from app.core.store.protocol import Loaded
+from app.core.store.refusals import ArtifactInvalid, VersionUnknown
+from app.core.store.version_ids import VERSION_PATTERN, in_the_future
 from app.errors import DatabaseTimeout, ServiceError
 
 
@@ -74,7 +67,7 @@ class GridFSModelStore:
         self._bucket = AsyncGridFSBucket(db, bucket_name=bucket)
         self._files = db[f"{bucket}.files"]
         self._chunks = db[f"{bucket}.chunks"]
-        self._pointers = db[f"{bucket}.current"]
+        self._pointers = DeploymentPointer(db[f"{bucket}.current"], seconds)
         self._seconds = seconds  # each small call (MONGODB_TIMEOUT_MS)
         self._transfer_seconds = transfer_seconds  # an upload or a download
         self._keep = keep_versions
@@ -101,9 +94,7 @@ class GridFSModelStore:
         """Serves here the version each model's deployment pointer names, when it moved since
         this process last looked: copies it to disk if needed, checks it, and moves the host's
         pointer. A version that fails the checks is refused, and the host keeps its own."""
-        async with database_errors(self._seconds):
-            pointers = await self._pointers.find({"_id": {"$in": list(MODEL_NAMES)}}).to_list(None)
-        for pointer in pointers:
+        for pointer in await self._pointers.all():
             name, version = str(pointer["_id"]), pointer.get("version")
             if not isinstance(version, str) or not VERSION_PATTERN.match(version):
                 self._refuse(name, str(version), "the deployment's pointer names no version")
@@ -135,10 +126,10 @@ class GridFSModelStore:
         version = sealed["version"]
         try:
             async with database_errors(self._seconds):  # reachable? before the long bound
-                before = await self._pointers.find_one({"_id": name})
+                before = await self._pointers.get(name)
             await self._upload(name, version, staging)
             try:
-                await self._point(name, version)
+                await self._pointers.move(name, version)
             except BaseException:
                 await self._put_back(name, version, before)
                 raise
@@ -167,7 +158,7 @@ class GridFSModelStore:
         await self._copy_here(name, version_id)
         await self._upload_if_missing(name, version_id)
         rollback = await asyncio.to_thread(self.files.record_rollback, name, version_id)
-        await self._point(name, version_id, rollback)
+        await self._pointers.move(name, version_id, rollback)
         try:
             await asyncio.to_thread(self._follow_here, name, version_id)
         except (VersionUnknown, OSError) as exc:
@@ -323,32 +314,11 @@ class GridFSModelStore:
                 f"GridFS could not transfer a model version ({_reason(exc)})."
             ) from exc
 
-    async def _point(self, name: str, version: str, rollback: str | None = None) -> None:
-        """Moves the deployment's pointer; a rollback carries its signed record, which the
-        other hosts keep when they follow it."""
-        async with database_errors(self._seconds):
-            await self._pointers.update_one(
-                {"_id": name},
-                {
-                    "$set": {
-                        "version": version,
-                        "changed_at": datetime.now(UTC),
-                        "rollback": rollback,
-                    }
-                },
-                upsert=True,
-            )
-
     async def _put_back(self, name: str, version: str, before: dict[str, Any] | None) -> None:
         """After a failed move of the pointer to `version` (a timeout may hide a write that
         landed), puts it back as it was, if it names `version`; a failure is logged."""
-        moved = {"_id": name, "version": version}
         try:
-            async with database_errors(self._seconds):
-                if before is None:
-                    await self._pointers.delete_one(moved)
-                else:
-                    await self._pointers.replace_one(moved, before)
+            await self._pointers.put_back(name, version, before)
         except (ServiceError, PyMongoError) as exc:
             logger.error(
                 "The {} model's pointer may name version {}, which failed to save: {}",
@@ -371,7 +341,7 @@ class GridFSModelStore:
         try:
             async with database_errors(self._seconds):
                 documents = await self._version_documents(name, {"filename": 1})
-                pointer = await self._pointers.find_one({"_id": name}) or {}
+                pointer = await self._pointers.get(name) or {}
                 live = {keep, pointer.get("version")}
                 future = [d for d in documents if in_the_future(_version_of(d))]
                 past = [d for d in documents if not in_the_future(_version_of(d))]
