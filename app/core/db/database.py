@@ -91,10 +91,13 @@ class Database:
             return False
         if not self.connected:
             logger.info("MongoDB is reachable at {}", _redact(self._settings.MONGODB_URL))
-            self.connected, self._pinged = True, True
-            await self._ensure_indexes()
-            if not self.connected:
+            self._pinged = True
+            # Connected once the indexes exist: nothing that waits for `connected` (the
+            # start-up trainings, which write jobs and leases) creates a collection while its
+            # indexes are created; SecantusDB could deadlock on the two.
+            if not await self._ensure_indexes():
                 return False
+            self.connected = True
             for callback in self._on_connect:
                 callback()
         return True
@@ -127,9 +130,9 @@ class Database:
             return None
         return {"transactions": str(count), "latest": str(latest["_id"] if latest else None)}
 
-    async def _ensure_indexes(self) -> None:
+    async def _ensure_indexes(self) -> bool:
         """Creates the indexes the queries filter on (the service's training jobs' too); default
-        names keep it idempotent."""
+        names keep it idempotent. False when MongoDB stopped answering meanwhile."""
         s = self._settings
         transactions = self.db[s.TRANSACTIONS_COLLECTION]
         try:
@@ -145,7 +148,8 @@ class Database:
             logger.warning("Could not create an index ({}); queries will be slower", exc)
         except PyMongoError as exc:
             logger.warning("Could not create indexes yet ({}); will retry on reconnect", exc)
-            self.connected = False
+            return False
+        return True
 
     async def stop(self) -> None:
         """Stops the watcher, then closes the client. The watcher is asked to stop rather than

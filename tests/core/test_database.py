@@ -1,0 +1,50 @@
+"""The database watcher: MongoDB counts as connected once the service's indexes exist, so that
+what waits for a connection (the start-up trainings, writing jobs and leases) never creates a
+collection while its indexes are being created (SecantusDB deadlocked on the two, seen in a
+test run: createIndexes spinning beside an upsert into the jobs collection)."""
+
+import pytest
+
+from app.config import Settings
+from app.core.db import Database
+
+
+async def test_connected_and_its_callbacks_come_after_the_indexes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(settings)
+    seen: list[str] = []
+    create_indexes = Database._ensure_indexes
+
+    async def recording(self: Database) -> bool:
+        seen.append(f"indexes while connected={self.connected}")
+        return await create_indexes(self)
+
+    monkeypatch.setattr(Database, "_ensure_indexes", recording)
+    database.on_connect(lambda: seen.append(f"callback while connected={database.connected}"))
+
+    answered = await database.ping()
+    await database.stop()
+
+    assert answered
+    assert seen == ["indexes while connected=False", "callback while connected=True"]
+
+
+async def test_indexes_that_cannot_be_created_leave_it_disconnected(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(settings)
+    called: list[bool] = []
+
+    async def unreachable(_: Database) -> bool:
+        return False
+
+    monkeypatch.setattr(Database, "_ensure_indexes", unreachable)
+    database.on_connect(lambda: called.append(True))
+
+    answered = await database.ping()
+    await database.stop()
+
+    assert not answered
+    assert not database.connected
+    assert called == []
