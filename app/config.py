@@ -316,8 +316,18 @@ class Settings(BaseSettings):
     @field_validator("ALLOWED_HOSTS")
     @classmethod
     def _host_names(cls, hosts: list[str]) -> list[str]:
-        """Lower case, IPv6 addresses without their brackets (`[::1]` is `::1`)."""
-        return [host.lower().removeprefix("[").removesuffix("]") for host in hosts]
+        """Lower case, IPv6 addresses without their brackets (`[::1]` is `::1`), without a
+        trailing dot; an entry a Host header's name could never equal is refused."""
+        names = [
+            host.lower().removeprefix("[").removesuffix("]").removesuffix(".") for host in hosts
+        ]
+        for name in names:  # a port has one colon before it, an IPv6 address several
+            if "/" in name or "]" in name or name.count(":") == 1:
+                raise ValueError(
+                    f"ALLOWED_HOSTS entry {name!r} is not a host name: give names alone, "
+                    "without a scheme, a port or a path (e.g. bi.example.com)"
+                )
+        return names
 
     @model_validator(mode="after")
     def _keys_for_reads(self) -> "Settings":

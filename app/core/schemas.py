@@ -55,6 +55,16 @@ def served_version_field() -> Any:
     )
 
 
+# Kept for clients that read it; always null: a model that cannot be saved is no longer served
+# (its training fails, and `last_error` says why).
+_SAVE_ERROR = Field(
+    default=None,
+    examples=[None],
+    description="Deprecated, always null: a model that cannot be saved is not served any more; "
+    "its training fails and `last_error` says why.",
+)
+
+
 class TrainResponse(BaseModel):
     message: str = Field(examples=["The forecast model was trained on 90 rows."])
     version: str = _VERSION
@@ -75,6 +85,7 @@ class TrainResponse(BaseModel):
     libraries: dict[str, str] = Field(
         default_factory=dict, examples=[{"python": "3.11.7", "scikit-learn": "1.9.1"}]
     )
+    save_error: None = _SAVE_ERROR
 
     @classmethod
     def from_metadata(cls, name: str, metadata: dict[str, Any]) -> "TrainResponse":
@@ -103,6 +114,7 @@ class ModelStatus(BaseModel):
         description="Why the last training failed, if it did (a model that could not be saved "
         "among them: it is not served, and the version above stays).",
     )
+    save_error: None = _SAVE_ERROR
 
 
 def error_response(description: str, detail: str) -> dict[str, Any]:

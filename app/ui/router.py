@@ -58,7 +58,9 @@ _environment.filters["moment"] = _moment
 _environment.filters["number"] = _number
 
 
-_NO_STORE = {"Cache-Control": "no-store"}
+# No other site may frame the page or its form (clickjacking a sign-in or a sign-out).
+_NOT_FRAMED = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+_NO_STORE = {**_NOT_FRAMED, "Cache-Control": "no-store"}
 _CHALLENGE = {**_NO_STORE, "WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 
 
@@ -88,7 +90,10 @@ async def sign_in(request: Request, settings: SettingsDep) -> Response:
     back to the page; any other answer is the form again, with a sentence."""
     if not settings.AUTH_REQUIRED_FOR_READS:
         return _back_to_page()  # the page is open: there is nothing to sign in to
-    form = parse_qs((await request.body()).decode(errors="replace"), max_num_fields=10)
+    try:
+        form = parse_qs((await request.body()).decode(errors="replace"), max_num_fields=10)
+    except ValueError:  # more fields than a sign-in has
+        form = {}
     given = (form.get("key") or [""])[0].strip()
     # Each key is compared (in constant time), so the answer's timing says nothing of which.
     matched = [key for key in settings.API_KEYS if key_matches(given, [key])]
@@ -161,5 +166,5 @@ async def page(
             "signed_in": settings.AUTH_REQUIRED_FOR_READS
             and session_valid(request.cookies.get(SESSION_COOKIE), settings.API_KEYS),
         },
-        headers=_NO_STORE if settings.AUTH_REQUIRED_FOR_READS else None,
+        headers=_NO_STORE if settings.AUTH_REQUIRED_FOR_READS else _NOT_FRAMED,
     )

@@ -25,6 +25,9 @@ PROXY_HEADERS = [
     {"X-Forwarded-For": "127.0.0.1, 203.0.113.5"},
     {"Forwarded": "for=127.0.0.1"},
     {"X-Real-IP": "127.0.0.1"},
+    {"X-Forwarded-Host": "127.0.0.1"},
+    {"Via": "1.1 tunnel"},
+    {"CF-Connecting-IP": "127.0.0.1"},
 ]
 
 
@@ -89,6 +92,8 @@ def test_trusted_proxies_must_be_addresses(tmp_path: Path) -> None:
         ("ai_service:8000", "ai_service"),
         ("example.com.", "example.com"),
         ("", ""),
+        ("[::1]anything", ""),
+        ("[::1]:80x", ""),
     ],
 )
 def test_host_names(header: str, name: str) -> None:
@@ -101,6 +106,16 @@ def test_host_patterns() -> None:
     assert not host_allowed("evil-example.com", ["*.example.com"])
     assert host_allowed("anything", ["localhost", "*"])
     assert not host_allowed("", ["localhost"])
+
+
+@pytest.mark.parametrize("entry", ["example.com:8000", "http://example.com", "example.com/ui"])
+def test_an_allowed_host_that_could_never_match_is_refused_at_start(entry: str) -> None:
+    with pytest.raises(ValueError, match="ALLOWED_HOSTS"):
+        Settings(_env_file=None, ALLOWED_HOSTS=[entry])
+
+
+def test_an_allowed_host_with_a_trailing_dot_is_the_name() -> None:
+    assert Settings(_env_file=None, ALLOWED_HOSTS=["example.com."]).ALLOWED_HOSTS == ["example.com"]
 
 
 def test_allowed_hosts_default_to_loopback_and_the_compose_name() -> None:

@@ -379,7 +379,17 @@ def test_a_symbolic_link_in_the_store_is_refused_and_its_target_never_read(
         assert "symbolic link" in (store.verify("forecast", V1) or "")
 
 
-@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+@pytest.mark.parametrize("mode", [0o440, 0o640])
+def test_a_key_file_its_group_may_read_is_used(tmp_path: Path, mode: int) -> None:
+    """As a secret mounted for a group (Kubernetes' fsGroup) is."""
+    key_file = tmp_path / "signing.key"
+    made = signing_key(None, key_file)
+    key_file.chmod(mode)
+
+    assert signing_key(None, key_file) == made
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o604, 0o620, 0o602])
 def test_a_key_file_open_to_other_users_is_refused_with_how_to_fix_it(
     tmp_path: Path, mode: int
 ) -> None:

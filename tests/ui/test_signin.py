@@ -214,3 +214,40 @@ async def test_with_open_reads_the_page_shows_no_form(
     assert sign_in.status_code == 303
     assert "set-cookie" not in sign_in.headers
     assert re.search(r"<script", page.text) is None
+
+
+def test_a_cookie_with_other_digits_or_no_hex_signature_is_no_session() -> None:
+    keys = [SecretStr("key-one")]
+    signature = session_cookie(keys[0], 4_000_000_000).partition(".")[2]
+
+    assert not session_valid(f"²{signature[:1]}.{signature}", keys, now=0)
+    assert not session_valid(f"4000000000.{signature.upper()}", keys, now=0)
+    assert not session_valid("4000000000." + "é" * 64, keys, now=0)
+
+
+async def test_careless_sign_ins_get_the_form_not_a_500(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    many_fields = {f"field{n}": "x" for n in range(20)} | {"key": "key-one"}
+    async with running(_settings(mongo_server, tmp_path)) as client:
+        crowded = await client.post("/ui/signin", data=many_fields)
+        odd = f"{SESSION_COOKIE}=².{'0' * 64}".encode()  # as a browser may send it
+        odd_cookie = await client.get("/ui", headers=[(b"cookie", odd)])
+
+    assert crowded.status_code == 401
+    assert FORM_MARK in crowded.text
+    assert odd_cookie.status_code == 401
+    assert FORM_MARK in odd_cookie.text
+
+
+async def test_no_other_site_may_frame_the_page_or_its_form(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    async with running(_settings(mongo_server, tmp_path)) as client:
+        form = await client.get("/ui")
+    async with running(_settings(mongo_server, tmp_path, AUTH_REQUIRED_FOR_READS=False)) as open_:
+        page = await open_.get("/ui")
+
+    for answer in (form, page):
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"

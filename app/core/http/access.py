@@ -11,6 +11,7 @@ Use `OperatorAccess` in a route's `dependencies=` to guard a route that changes 
 import hashlib
 import hmac
 import ipaddress
+import re
 import time
 from typing import Annotated, Any
 
@@ -63,7 +64,17 @@ def is_loopback(host: str | None) -> bool:
     return address.is_loopback
 
 
-PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+PROXY_HEADERS = (
+    "X-Forwarded-For",
+    "Forwarded",
+    "X-Real-IP",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "Via",
+    "True-Client-IP",
+    "CF-Connecting-IP",
+    "X-Client-IP",
+)
 
 
 def proxy_header(request: Request) -> str | None:
@@ -140,6 +151,11 @@ def _session_signature(key: SecretStr, expires: int) -> str:
     return hmac.new(secret, str(expires).encode(), hashlib.sha256).hexdigest()
 
 
+# Expiry digits, a dot, a hex SHA-256: anything else (other digits Unicode calls digits among
+# them) is no session.
+_SESSION_VALUE = re.compile(r"[0-9]{1,12}\.[0-9a-f]{64}")
+
+
 def session_cookie(key: SecretStr, expires: int) -> str:
     """The cookie's value for a session opened with `key`, valid until `expires` (Unix s)."""
     return f"{expires}.{_session_signature(key, expires)}"
@@ -151,7 +167,7 @@ def session_valid(value: str | None, keys: list[SecretStr], now: float | None = 
     if not value:
         return False
     expires_text, _, signature = value.partition(".")
-    if not expires_text.isdigit() or len(expires_text) > 12 or len(signature) != 64:
+    if not _SESSION_VALUE.fullmatch(value):
         return False
     expires = int(expires_text)
     if expires <= (time.time() if now is None else now):

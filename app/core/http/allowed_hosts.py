@@ -26,7 +26,13 @@ def host_name(host_header: str) -> str:
     """The name of a `Host` header: `localhost` of `LocalHost:8000`, `::1` of `[::1]:8000`."""
     header = host_header.strip().lower()
     if header.startswith("["):
-        return header[1:].partition("]")[0]
+        address, _, rest = header[1:].partition("]")
+        # After the brackets, a port or nothing; anything else names no host.
+        return (
+            address
+            if not rest or (rest[0] == ":" and rest[1:].isascii() and rest[1:].isdigit())
+            else ""
+        )
     return header.partition(":")[0].removesuffix(".")
 
 

@@ -25,7 +25,13 @@ async def load_saved(store: ModelStore, slot: ModelSlot) -> None:
         if slot.model is None and await _fall_back(store, slot, exc):
             slot.seen = stamp  # that pointer was judged: not loaded again at each sync
             return
-        logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
+        if slot.model is not None:
+            served = (slot.metadata or {}).get("version")
+            logger.warning(
+                "Saved {} model refused, version {} keeps serving: {}", name, served, exc
+            )
+        else:
+            logger.warning("Saved {} model refused, it will be retrained: {}", name, exc)
         return
     finally:
         slot.loading = False

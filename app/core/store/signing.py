@@ -51,12 +51,15 @@ def signing_key(configured: str | None, key_file: Path) -> bytes:
 
 
 def _refuse_shared(key_file: Path) -> None:
-    """A key file that other users can read (or write) is refused: whoever reads the key can
-    sign a pickle the service then loads. The file made here is readable by this user only."""
+    """A key file that users outside its owner and group can read (or write), or that its group
+    may write, is refused: whoever reads the key can sign a pickle the service then loads. The
+    group may read it (secrets mounted for a group, as Kubernetes' fsGroup does); the file made
+    here is readable by this user only."""
     mode = key_file.stat().st_mode & 0o777
-    if mode & 0o077:
+    if mode & 0o027:
         raise ValueError(
-            f"{key_file} is open to other users (mode {mode:o}), and whoever reads the model "
+            f"{key_file} is open to other users (mode {mode:o}: others may read or write it, or "
+            "its group may write it), and whoever reads the model "
             f"signing key can make a model this service loads: run `chmod 600 {key_file}` "
             "(and make sure no one else read it; if so, delete it: a new one is made and the "
             "saved models are retrained), or set MODEL_SIGNING_KEY"
