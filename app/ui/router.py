@@ -12,7 +12,7 @@ POST, so that no link prefetch or foreign page can end a session by a mere GET."
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, TypedDict
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -80,6 +80,13 @@ def _sign_in_form(request: Request, settings: Settings, problem: str | None = No
     )
 
 
+class _CookieScope(TypedDict):
+    path: str
+    secure: bool
+    httponly: bool
+    samesite: Literal["strict"]
+
+
 def _back_to_page() -> RedirectResponse:
     return RedirectResponse("/ui", status_code=303, headers=_NO_STORE)
 
@@ -112,10 +119,7 @@ async def sign_in(request: Request, settings: SettingsDep) -> Response:
         session_cookie(matched[0], int(time.time()) + seconds),
         max_age=seconds,
         expires=seconds,
-        path=SESSION_PATH,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="strict",
+        **_cookie_scope(request),
     )
     return response
 
@@ -124,14 +128,16 @@ async def sign_in(request: Request, settings: SettingsDep) -> Response:
 async def sign_out(request: Request) -> Response:
     """Ends the browser's session: the cookie is cleared, and the page (or its form) follows."""
     response = _back_to_page()
-    response.delete_cookie(
-        SESSION_COOKIE,
-        path=SESSION_PATH,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="strict",
-    )
+    response.delete_cookie(SESSION_COOKIE, **_cookie_scope(request))
     return response
+
+
+def _cookie_scope(request: Request) -> _CookieScope:
+    """Where the session cookie goes, set or cleared: the page alone, never to scripts or
+    other sites, and only over https when the request came so."""
+    return _CookieScope(
+        path=SESSION_PATH, secure=request.url.scheme == "https", httponly=True, samesite="strict"
+    )
 
 
 @router.get("/ui", response_class=HTMLResponse)
