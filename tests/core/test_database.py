@@ -3,10 +3,14 @@ what waits for a connection (the start-up trainings, writing jobs and leases) ne
 collection while its indexes are being created (SecantusDB deadlocked on the two, seen in a
 test run: createIndexes spinning beside an upsert into the jobs collection)."""
 
+from pathlib import Path
+
 import pytest
+from secantus import SecantusDBServer
 
 from app.config import Settings
 from app.core.db import Database
+from tests.factories import make_settings
 
 
 async def test_connected_and_its_callbacks_come_after_the_indexes(
@@ -48,3 +52,26 @@ async def test_indexes_that_cannot_be_created_leave_it_disconnected(
     assert not answered
     assert not database.connected
     assert called == []
+
+
+async def test_an_index_never_creates_a_collection_one_created_later_is_indexed(
+    mongo_server: SecantusDBServer, tmp_path: Path
+) -> None:
+    """SecantusDB deadlocked (seen in test runs) creating a collection for an index while other
+    connections read: the service indexes only collections that exist, and indexes one that
+    appears (the jobs', at the first training) at a later ping."""
+    settings = make_settings(mongo_server.uri, tmp_path, DATABASE_NAME="indexes_later")
+    database = Database(settings)
+    try:
+        await database.ping()
+        before = await database.db.list_collection_names()
+        await database.db[settings.JOBS_COLLECTION].insert_one({"_id": "first-job"})
+        await database.ping()
+        jobs_indexes = await database.db[settings.JOBS_COLLECTION].index_information()
+    finally:
+        await database.client.drop_database("indexes_later")
+        await database.stop()
+
+    assert before == []
+    assert "created_at_-1" in jobs_indexes
+    assert "model_1_created_at_-1" in jobs_indexes

@@ -71,6 +71,7 @@ class Database:
         self.db: AsyncDatabase[dict[str, Any]] = self.client[settings.DATABASE_NAME]
         self.connected = False
         self._pinged = False
+        self._indexed = False  # every collection indexed (they exist, and have their indexes)
         self._on_connect: list[Callable[[], None]] = []
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -100,6 +101,8 @@ class Database:
             self.connected = True
             for callback in self._on_connect:
                 callback()
+        elif not self._indexed:  # collections that appeared since (the jobs', at a first training)
+            await self._ensure_indexes()
         return True
 
     def start(self) -> None:
@@ -131,21 +134,32 @@ class Database:
         return {"transactions": str(count), "latest": str(latest["_id"] if latest else None)}
 
     async def _ensure_indexes(self) -> bool:
-        """Creates the indexes the queries filter on (the service's training jobs' too); default
-        names keep it idempotent. False when MongoDB stopped answering meanwhile."""
+        """Creates the indexes the queries filter on (the service's training jobs' too), on the
+        collections that exist: an index never creates a collection, which SecantusDB could
+        deadlock on while other connections read (seen in test runs); a collection that appears
+        later is indexed at a later ping. Default names keep it idempotent. False when MongoDB
+        stopped answering meanwhile."""
         s = self._settings
-        transactions = self.db[s.TRANSACTIONS_COLLECTION]
+        wanted = {
+            s.TRANSACTIONS_COLLECTION: [
+                [(s.TRANSACTION_DATE_FIELD, ASCENDING)],
+                [(s.TRANSACTION_USER_FIELD, ASCENDING), (s.TRANSACTION_PRODUCT_FIELD, ASCENDING)],
+            ],
+            s.PRODUCTS_COLLECTION: [[(s.PRODUCT_ID_FIELD, ASCENDING)]],
+            s.JOBS_COLLECTION: [
+                [("model", ASCENDING), ("created_at", DESCENDING)],
+                [("created_at", DESCENDING)],
+            ],
+        }
         try:
-            await transactions.create_index([(s.TRANSACTION_DATE_FIELD, ASCENDING)])
-            await transactions.create_index(
-                [(s.TRANSACTION_USER_FIELD, ASCENDING), (s.TRANSACTION_PRODUCT_FIELD, ASCENDING)]
-            )
-            await self.db[s.PRODUCTS_COLLECTION].create_index([(s.PRODUCT_ID_FIELD, ASCENDING)])
-            jobs = self.db[s.JOBS_COLLECTION]
-            await jobs.create_index([("model", ASCENDING), ("created_at", DESCENDING)])
-            await jobs.create_index([("created_at", DESCENDING)])
+            existing = set(await self.db.list_collection_names())
+            for name, indexes in wanted.items():
+                for keys in indexes if name in existing else []:
+                    await self.db[name].create_index(keys)
+            self._indexed = existing >= set(wanted)
         except OperationFailure as exc:
             logger.warning("Could not create an index ({}); queries will be slower", exc)
+            self._indexed = True
         except PyMongoError as exc:
             logger.warning("Could not create indexes yet ({}); will retry on reconnect", exc)
             return False
