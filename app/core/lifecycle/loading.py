@@ -26,7 +26,7 @@ async def load_saved(store: ModelStore, slot: ModelSlot) -> None:
             slot.seen = stamp  # that pointer was judged: not loaded again at each sync
             return
         if slot.model is not None:
-            served = (slot.metadata or {}).get("version")
+            served = slot.version
             logger.warning(
                 "Saved {} model refused, version {} keeps serving: {}", name, served, exc
             )

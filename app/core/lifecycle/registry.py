@@ -19,7 +19,7 @@ from pymongo.errors import PyMongoError
 from app.core.lifecycle import lease
 from app.core.lifecycle.jobs import Job, Trigger, new_job_id
 from app.core.lifecycle.loading import PointerJudge, load_saved
-from app.core.lifecycle.slot import ModelSlot, Training
+from app.core.lifecycle.slot import ModelSlot, Training, settle
 from app.core.lifecycle.spec import ModelSpec, TrainingEnded
 from app.core.lifecycle.trainer import STOP_SECONDS, ModelParts, Trainer
 from app.core.lifecycle.versions import listed_versions, roll_back
@@ -40,13 +40,6 @@ _JOB_READS, _JOB_READ_PAUSE = 5, 0.2
 # for a model's load (read-your-writes), short enough that a stalled database (the recommender
 # reads its catalogue before it serves) does not hold requests.
 SYNC_WAIT_SECONDS = 5.0
-
-
-def _retrieve(task: Training) -> None:
-    """Marks a training's failure as seen: it is recorded in its job and the model's state,
-    even when no caller waited for it."""
-    if not task.cancelled():
-        task.exception()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
@@ -106,6 +99,10 @@ class ModelRegistry:
 
     def states(self) -> dict[ModelName, ModelState]:
         return {name: slot.state for name, slot in self._slots.items()}
+
+    def version(self, name: ModelName) -> str | None:
+        """The version served, None before any; cheaper than `describe`, asked per answer."""
+        return self._slots[name].version
 
     def describe(self, name: ModelName) -> ModelStatus:
         """What the model status endpoints report, common to every model."""
@@ -180,12 +177,12 @@ class ModelRegistry:
                     "The {} model's current pointer in the store is refused (a symbolic link, "
                     "or no version id): version {} keeps serving",
                     name,
-                    (slot.metadata or {}).get("version"),
+                    slot.version,
                 )
                 slot.seen = stamp
             return
         unexpected = self._pointers.judge(name)
-        if current != (slot.metadata or {}).get("version"):
+        if current != slot.version:
             if unexpected is None:
                 logger.info("The {} model changed in the store: serving version {}", name, current)
             await self._load(slot)
@@ -271,7 +268,7 @@ class ModelRegistry:
             task = slot.task = asyncio.create_task(
                 self._trainer.run(slot, job), name=f"train-{name}"
             )
-            task.add_done_callback(_retrieve)
+            task.add_done_callback(settle)
             task.add_done_callback(self._training_ended(name, asyncio.get_running_loop().time()))
             return job, task
 

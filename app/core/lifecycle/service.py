@@ -51,7 +51,7 @@ class ModelService(ABC, Generic[D, M]):
     def _live(self) -> tuple[M, str | None]:
         """The live model and its version (read together, with no await between), noted for
         the `X-Model-Version` header; 503 while there is none."""
-        return self._model(), note_served(self._registry.describe(self.name).version)
+        return self._model(), note_served(self._registry.version(self.name))
 
     def _model(self) -> M:
         """The live model, its version not noted (for what the model's answer is not the

@@ -12,6 +12,15 @@ from app.core.names import ModelState
 from app.core.schemas import ModelStatus
 
 Training = asyncio.Task[dict[str, Any]]
+
+
+def settle(task: Training) -> None:
+    """A training task's done callback: marks its failure as seen, for it is recorded in its
+    job and the model's state even when no caller waited for it."""
+    if not task.cancelled():
+        task.exception()
+
+
 # The original service's last_retrain_time before any training; callers show it.
 NEVER: Literal["N/A"] = "N/A"
 
@@ -48,6 +57,12 @@ class ModelSlot:
         return "failed" if self.last_error else "not_trained"
 
     @property
+    def version(self) -> str | None:
+        """The version of the model served, None before any."""
+        version = (self.metadata or {}).get("version")
+        return str(version) if version is not None else None
+
+    @property
     def trained_at(self) -> datetime | None:
         stamp = (self.metadata or {}).get("trained_at")
         return datetime.fromisoformat(stamp) if stamp else None
@@ -65,7 +80,7 @@ class ModelSlot:
         metadata = self.metadata or {}
         return ModelStatus(
             is_trained=self.model is not None,
-            version=metadata.get("version"),
+            version=self.version,
             state=self.state,
             model_type=metadata.get("model_type", self.spec.model_type),
             metrics=metadata.get("metrics", {}),

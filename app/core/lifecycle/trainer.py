@@ -155,7 +155,7 @@ class Trainer:
             return await self._parts.store.save(name, model, metadata)
         except Exception as exc:
             reason, status = await self._save_failure(model, exc)
-            live = (slot.metadata or {}).get("version")
+            live = slot.version
             kept = f"version {live} stays in service" if live else "no version is served yet"
             detail = (
                 f"The new {name} model was trained but could not be saved, so it is not served "

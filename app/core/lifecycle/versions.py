@@ -12,7 +12,7 @@ from app.errors import Conflict, NotFound, brief
 
 async def listed_versions(store: ModelStore, slot: ModelSlot) -> list[dict[str, Any]]:
     """Every saved version of the slot's model, newest first, and whether it is the live one."""
-    live = (slot.metadata or {}).get("version")
+    live = slot.version
     return [{**v, "live": v.get("version") == live} for v in await store.versions(slot.spec.name)]
 
 
@@ -43,7 +43,7 @@ async def roll_back(store: ModelStore, slot: ModelSlot, version: str | None) -> 
 
 async def _previous_version(store: ModelStore, slot: ModelSlot) -> str:
     name = slot.spec.name
-    live = (slot.metadata or {}).get("version")
+    live = slot.version
     older = [v["version"] for v in await store.versions(name) if live and v["version"] < live]
     if not older:
         raise NotFound(f"The {name} model has no saved version older than the live one.")

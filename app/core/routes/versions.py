@@ -92,7 +92,7 @@ async def list_versions(registry: RegistryDep) -> ModelsResponse:
     models = []
     for name in MODEL_NAMES:
         saved = [SavedVersion.model_validate(v) for v in await registry.versions(name)]
-        live = registry.describe(name).version
+        live = registry.version(name)
         models.append(
             ModelVersions(
                 name=name,
