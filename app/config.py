@@ -1,6 +1,5 @@
 """One source of configuration: every setting, read from the environment and `.env`, validated."""
 
-import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -8,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app import config_values
 
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
@@ -303,31 +304,12 @@ class Settings(BaseSettings):
     @field_validator("TRUSTED_PROXIES")
     @classmethod
     def _proxy_addresses(cls, proxies: list[str]) -> list[str]:
-        for proxy in proxies:
-            if proxy != "*":
-                try:
-                    ipaddress.ip_network(proxy, strict=False)
-                except ValueError:
-                    raise ValueError(
-                        f"{proxy!r} is not an IP address or network (or `*`)"
-                    ) from None
-        return proxies
+        return config_values.proxy_addresses(proxies)
 
     @field_validator("ALLOWED_HOSTS")
     @classmethod
     def _host_names(cls, hosts: list[str]) -> list[str]:
-        """Lower case, IPv6 addresses without their brackets (`[::1]` is `::1`), without a
-        trailing dot; an entry a Host header's name could never equal is refused."""
-        names = [
-            host.lower().removeprefix("[").removesuffix("]").removesuffix(".") for host in hosts
-        ]
-        for name in names:  # a port has one colon before it, an IPv6 address several
-            if "/" in name or "]" in name or name.count(":") == 1:
-                raise ValueError(
-                    f"ALLOWED_HOSTS entry {name!r} is not a host name: give names alone, "
-                    "without a scheme, a port or a path (e.g. bi.example.com)"
-                )
-        return names
+        return config_values.host_names(hosts)
 
     @model_validator(mode="after")
     def _keys_for_reads(self) -> "Settings":
