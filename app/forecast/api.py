@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.config import MAX_FORECAST_HORIZON
-from app.core.http import from_state
+from app.core.http import from_state, json_answer
 from app.core.schemas import ERROR_RESPONSES, SERVED_BY_A_MODEL, error_response
 from app.forecast.schemas import CategoriesResponse, ForecastResponse, ForecastStatus
 from app.forecast.service import ForecastService
@@ -49,10 +49,10 @@ Category = Annotated[
 )
 async def predict(
     service: ServiceDep, horizon: Horizon = None, level: Level = 80, category: Category = None
-) -> ForecastResponse:
+) -> Response:
     """The served method's daily forecast, of total sales or of one category's, with `level` %
     intervals calibrated on its backtest errors (conformal), and its backtest MASE."""
-    return await service.predict(horizon, level, category)
+    return json_answer(await service.predict_json(horizon, level, category))
 
 
 @router.get(

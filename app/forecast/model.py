@@ -32,6 +32,9 @@ ForecastModelType = CandidateName
 MIN_TRAINING_DAYS = MIN_DAYS["RandomForestRegressor"]
 FALLBACK: CandidateName = "weekday_mean_28"  # served when the history is too short
 RECENT_DAYS = 8 * WEEK  # the end of the training series kept with the model, to be shown
+# First days after the history whose forecasts a training computes: today, and the next days
+# while no newer model replaces it (a daily retraining that fails, a week of them).
+PRECOMPUTED_DAYS = 8
 
 
 @dataclass
@@ -49,35 +52,40 @@ class ForecastModel:
     note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     recent: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
-    _rolled: dict[pd.Timestamp, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _path: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
-    def __getstate__(self) -> dict[str, object]:
-        """Cached forecasts are not part of the saved model."""
-        return {**self.__dict__, "_rolled": {}}
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """A model saved before its forecast was kept (`_rolled`) computes it on first use."""
+        state.pop("_rolled", None)
+        state.setdefault("_path", np.empty(0))
+        self.__dict__.update(state)
 
     @property
     def feature_names(self) -> list[str]:
         return list(FEATURE_NAMES) if isinstance(self.fitted, Recursive | Median) else []
 
+    def precompute(self, first_days: int = PRECOMPUTED_DAYS) -> None:
+        """Computes, once, the forecast from each of the `first_days` days after the history,
+        every horizon: the worker does it at training and the saved model keeps it, so the first
+        request after a training, a restart or UTC midnight only slices it."""
+        self._extend(first_days - 1 + MAX_HORIZON)
+
     def computed(self, first_day: pd.Timestamp) -> bool:
         """Whether the forecast from `first_day` is already computed: then asking for it costs
         microseconds, and a caller need not hand it to a thread."""
-        return first_day in self._rolled
+        gap = int((first_day - self.last_day).days) - 1
+        return gap >= 0 and gap + MAX_HORIZON <= len(self._path)
 
     def forecast(self, first_day: pd.Timestamp, horizon: int, level: int = 80) -> pd.DataFrame:
         """Sales of `horizon` (1..MAX_HORIZON) days from `first_day`, with the `level` % band
         (`lower`, `upper`). Days between the end of history and `first_day` are forecast too,
-        but not returned; the longest forecast from a day is computed once and sliced."""
+        but not returned: every forecast is a slice of one path from the day after history."""
         if not 1 <= horizon <= MAX_HORIZON:
             raise ValueError(f"horizon must be within 1..{MAX_HORIZON}, got {horizon}")
         if first_day <= self.last_day:
             raise ValueError(f"first_day {first_day.date()} is inside the known history")
         gap = (first_day - self.last_day).days - 1
-        rolled = self._rolled.get(first_day)
-        if rolled is None:
-            rolled = np.maximum(self.fitted.predict(gap + MAX_HORIZON)[gap:], 0.0)
-            self._rolled = {first_day: rolled}
-        point = rolled[:horizon]
+        point = self._extend(gap + MAX_HORIZON)[gap : gap + horizon]
         steps_ahead = np.arange(gap, gap + horizon)
         low, high = self._band(steps_ahead, level)
         index = pd.date_range(first_day, periods=horizon, freq="D")
@@ -91,6 +99,14 @@ class ForecastModel:
             },
             index=index,
         )
+
+    def _extend(self, days: int) -> np.ndarray:
+        """The forecast path of at least `days` days from the day after the history."""
+        path = self._path
+        if len(path) < days:
+            path = np.maximum(self.fitted.predict(days), 0.0)
+            self._path = path
+        return path
 
     def _band(self, steps_ahead: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
         """The error quantiles of each day's week ahead (the last week measured serves beyond);
@@ -224,5 +240,9 @@ def train_forecasters(
 
 
 def fit_model(data: ForecastInput) -> Forecasters:
-    """The worker process's entry point (`ForecastService.fit`)."""
-    return train_forecasters(data.total, data.categories, data.model_type, data.max_categories)
+    """The worker process's entry point (`ForecastService.fit`): the forecasts requests ask for
+    are computed here, not in the API."""
+    fitted = train_forecasters(data.total, data.categories, data.model_type, data.max_categories)
+    for model in (fitted.total, *fitted.categories.values()):
+        model.precompute()
+    return fitted

@@ -1,6 +1,7 @@
 """The forecast's use cases: what training reads, and a prediction from the live model."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -21,7 +22,24 @@ from app.forecast.schemas import (
 )
 
 if TYPE_CHECKING:  # the ML modules load with the first model, after the API answers
+    import pandas as pd
+
     from app.forecast.model import Forecasters, ForecastModel
+
+
+_ANSWERS_KEPT = 512  # serialized forecasts kept; all are dropped when more are asked
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What a forecast request asks, resolved against the live model."""
+
+    model: "ForecastModel"
+    version: str | None
+    category: str | None  # as the model names it
+    first_day: "pd.Timestamp"
+    days: int
+    level: int
 
 
 def start_of_day(moment: datetime) -> datetime:
@@ -53,17 +71,49 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
     ) -> ForecastResponse:
         """Forecasts total sales, or a category's, from today (UTC), whose sales are not
         complete yet, for `horizon` days."""
+        return await self._answer(self._question(horizon, level, category))
+
+    async def predict_json(
+        self, horizon: int | None, level: int, category: str | None = None
+    ) -> bytes:
+        """`predict`'s answer serialized, kept per model version and question: the route's
+        cached forecast is a dictionary read, with nothing validated or serialized again."""
+        question = self._question(horizon, level, category)
+        key = (question.version, question.category, question.first_day, question.days, level)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = (await self._answer(question)).model_dump_json().encode()
+            if len(self._answers) >= _ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
+
+    @cached_property
+    def _answers(self) -> dict[tuple[object, ...], bytes]:
+        return {}
+
+    def _question(self, horizon: int | None, level: int, category: str | None) -> "_Question":
         import pandas as pd  # loaded with the model already
 
-        days = horizon or self._settings.FORECAST_HORIZON
         forecasters, version = self._live()
         model, category = _forecaster_of(forecasters, category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
+        days = horizon or self._settings.FORECAST_HORIZON
+        return _Question(model, version, category, first_day, days, level)
+
+    async def _answer(self, question: "_Question") -> ForecastResponse:
+        model, first_day, days, level = (
+            question.model,
+            question.first_day,
+            question.days,
+            question.level,
+        )
         if model.computed(first_day):
             predicted = model.forecast(first_day, days, level)
         else:
             predicted = await asyncio.to_thread(model.forecast, first_day, days, level)
+        category = question.category
         sales = f"{category} sales" if category else "Sales"
         message = (
             f"{sales} forecast for the next {days} days, from {first_day.date()}, based on sales "
@@ -88,7 +138,7 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
             ],
             level=level,
             model_type=model.served,
-            model_version=version,
+            model_version=question.version,
             backtest_mase=BacktestMase(
                 h7=model.metrics.get("mase_h7"), h28=model.metrics.get("mase_h28")
             ),

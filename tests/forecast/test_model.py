@@ -1,5 +1,7 @@
 """The forecasting methods, the backtest and the intervals, on constructed series."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,10 +10,13 @@ from app.errors import NotEnoughData
 from app.forecast import backtest
 from app.forecast.candidates import Recursive, fit
 from app.forecast.features import FEATURE_NAMES, make_features
+from app.forecast.inputs import ForecastInput
 from app.forecast.model import (
+    PRECOMPUTED_DAYS,
     RECENT_DAYS,
     ForecastModel,
     ForecastModelType,
+    fit_model,
     train_forecaster,
     train_forecasters,
 )
@@ -204,3 +209,44 @@ def test_every_category_with_sales_gets_a_forecaster_up_to_the_cap() -> None:
     large = models.categories["large"].forecast(first, 7)["predicted"]
     whole = models.total.forecast(first, 7)["predicted"]
     assert np.allclose(large, 0.6 * whole, rtol=0.15)
+
+
+def test_a_saved_model_answers_its_first_forecasts_without_computing() -> None:
+    total = noisy_weekly(20, seed=4)
+    trained = fit_model(ForecastInput(total, pd.DataFrame({"a": total * 0.5}), "ensemble", 5))
+    expected = trained.categories["a"].forecast(trained.total.last_day + pd.Timedelta(days=3), 7)
+
+    loaded = pickle.loads(pickle.dumps(trained))
+
+    for model in (loaded.total, loaded.categories["a"]):
+        model.fitted = None  # any computation would fail
+        today = model.last_day + pd.Timedelta(days=1)
+        days = [today + pd.Timedelta(days=n) for n in range(PRECOMPUTED_DAYS)]
+        assert all(model.computed(day) for day in days)
+        assert not model.computed(today + pd.Timedelta(days=PRECOMPUTED_DAYS))
+        assert len(model.forecast(days[-1], 30)) == 30
+    answered = loaded.categories["a"].forecast(loaded.total.last_day + pd.Timedelta(days=3), 7)
+    pd.testing.assert_frame_equal(answered, expected)
+
+
+def test_a_forecast_past_the_computed_days_is_computed_then_kept() -> None:
+    model = train_forecaster(noisy_weekly(20, seed=5), "weekday_mean_28")
+    far = model.last_day + pd.Timedelta(days=PRECOMPUTED_DAYS + 5)
+    assert not model.computed(far)
+
+    forecast = model.forecast(far, 7)
+
+    assert model.computed(far)
+    expected = np.maximum(model.fitted.predict(PRECOMPUTED_DAYS + 4 + 7), 0.0)[-7:]
+    assert np.allclose(forecast["predicted"], expected)
+
+
+def test_a_model_saved_before_forecasts_were_kept_still_forecasts() -> None:
+    model = train_forecaster(noisy_weekly(20, seed=6), "weekday_mean_28")
+    state = {k: v for k, v in model.__dict__.items() if k != "_path"}
+    old = ForecastModel.__new__(ForecastModel)
+    old.__setstate__({**state, "_rolled": {}})
+
+    first = model.last_day + pd.Timedelta(days=1)
+    assert not old.computed(first)
+    pd.testing.assert_frame_equal(old.forecast(first, 7), model.forecast(first, 7))

@@ -18,6 +18,7 @@ from app.core.http.access import (
     warn_if_open,
 )
 from app.core.http.allowed_hosts import AllowedHosts
+from app.core.http.answers import json_answer
 from app.core.http.body_limit import BodySizeLimit
 from app.core.http.cross_site import CrossSiteGuard
 from app.core.http.dependencies import (
@@ -58,6 +59,7 @@ __all__ = [
     "from_state",
     "install_error_handlers",
     "install_offline_docs",
+    "json_answer",
     "key_matches",
     "may_read_page",
     "open_warnings",
