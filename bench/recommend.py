@@ -1,7 +1,7 @@
 """Benchmark of recommendations: held-out quality of every model and of popularity, and speed.
 
-    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale] [--original]
-        [--http-size 200000]
+    python -m bench.recommend [--seeds 1 2 3] [--no-journey] [--no-scale] [--no-training]
+        [--original] [--http-size 200000]
 
 Quality, in-process, as the service's training computes it (`train_recommender`, `auto`): a
 window of DATA_COLLECTION_DAYS (90) whose last RECOMMEND_EVAL_DAYS (14) are held out; for the
@@ -20,9 +20,11 @@ training with a single health client (as bench/service.py measures trainings).
 
 Scale: synthetic purchases of 100,000 users over 10,000 products, 1,000,000 (user, product)
 pairs (item popularity Zipf-like, each user drawn to one of 50 tastes): for each model type, the
-training's wall time and peak memory (a fresh child process each), and one user's scoring in
-process as a request does it (scores, filters, top 10 by partial sort, catalogue details): p50
-and p99 over 2,000 users.
+training's wall time and peak memory (a fresh child process each; not with --no-training), and,
+for each scorer fitted on the whole window (SVD-binary, ALS, EASE, EASE-top), one user's
+scoring in process against its floor: the bare product with a top 10, the model's per-user path
+(scores, filters, top 10 by partial sort), and a request's whole work (with catalogue details),
+back to back for each of 2,000 users: p50 and p99.
 
 With --original, for reference: the original's per-request rebuild of the whole matrix at
 sizes where it still fits in memory.
@@ -43,15 +45,20 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from app.recommend import scorers
 from app.recommend.catalogue import Catalogue
 from app.recommend.evaluation import POPULAR
 from app.recommend.inputs import Config
 from app.recommend.model import (
+    Factors,
+    ItemWeights,
     ModelType,
     Purchases,
     Recommender,
     train_recommender,
 )
+from app.recommend.purchases import pair_matrix
+from app.recommend.scorers import Candidate
 from bench.serving import (
     ROOT,
     percentiles,
@@ -213,9 +220,47 @@ def training_scale(model_types: list[ModelType]) -> list[dict[str, Any]]:
     return results
 
 
-def scoring_latency(model: Recommender, samples: int = 2_000) -> dict[str, float]:
-    """One request's work in process: the user's scores, the filters, the top 10 and their
-    catalogue details."""
+def served_by(purchases: Purchases, candidate: Candidate) -> Recommender:
+    """A recommender serving `candidate` fitted on the whole window, without the evaluation:
+    what a request reads is the same as after a training."""
+    sold = ~np.isnan(purchases.last)
+    seen = scorers.weighted(pair_matrix(purchases, purchases.quantity, sold), candidate)
+    return Recommender(
+        user_ids=purchases.user_ids,
+        item_ids=purchases.item_ids,
+        seen=seen,
+        older=pair_matrix(purchases, np.ones(len(sold), dtype=np.float32), ~sold),
+        scorer=scorers.fit(candidate, seen, _config()),
+        popularity=np.zeros(len(purchases.item_ids)),
+        served=candidate,
+        components=COMPONENTS,
+        min_items=MIN_ITEMS,
+        trained_until=purchases.end,
+        evaluation={},
+    )
+
+
+def _bare(scorer: scorers.Scorer, user: int) -> np.ndarray:
+    """The floor: the user's row times the item matrix (EASE: the weighted sum of the rows of
+    the user's products, read from the CSR arrays; factors: user factors times item factors),
+    then a top 10 by partial sort; no filter, no copy, no catalogue."""
+    if isinstance(scorer, ItemWeights):
+        rows = scorer.histories
+        start, stop = rows.indptr[user], rows.indptr[user + 1]
+        scores = rows.data[start:stop] @ scorer.weights[rows.indices[start:stop]]
+    else:
+        assert isinstance(scorer, Factors)
+        scores = scorer.item @ scorer.user[user]
+    best = np.argpartition(scores, len(scores) - 10)[-10:]
+    ranked: np.ndarray = best[np.argsort(-scores[best])]
+    return ranked
+
+
+def scoring_latency(model: Recommender, samples: int = 2_000) -> dict[str, dict[str, float]]:
+    """For each of `samples` users (covered by the scorer), back to back: the bare product with
+    a top 10 (`_bare`), the model's per-user path (`Recommender.recommend`: scores, the
+    catalogue's and the user's filters, the top 10), and a request's whole work in process
+    (the allowed mask, the user's bought products, the path, the catalogue's details)."""
     rng = np.random.default_rng(1)
     catalogue = Catalogue.build(
         model.item_ids,
@@ -226,16 +271,29 @@ def scoring_latency(model: Recommender, samples: int = 2_000) -> dict[str, float
         },
     )  # fmt: skip
     empty = np.array([], dtype=np.int64)
-    timings = []
-    for user in rng.integers(0, len(model.user_ids), samples):
+    users = [int(u) for u in rng.integers(0, len(model.user_ids), samples * 2)]
+    users = [u for u in users if model.scorer.covers(u)][:samples]
+    timings: dict[str, list[float]] = {"bare": [], "path": [], "request": []}
+    for user in users:
         started = time.perf_counter()
-        allowed = catalogue.allowed(None)
-        assert allowed is not None
-        bought = np.concatenate([model.bought(int(user)), empty])
-        ranked = model.recommend(int(user), 10, allowed, bought)
+        _bare(model.scorer, user)
+        timings["bare"].append((time.perf_counter() - started) * 1000)
+        allowed, bought = catalogue.available, model.bought(user)
+        started = time.perf_counter()
+        model.recommend(user, 10, allowed, bought)
+        timings["path"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        shown = catalogue.allowed(None)
+        assert shown is not None
+        bought = np.concatenate([model.bought(user), empty])
+        ranked = model.recommend(user, 10, shown, bought)
         [catalogue.describe(item) for item, _ in ranked]
-        timings.append((time.perf_counter() - started) * 1000)
-    return percentiles(timings)
+        timings["request"].append((time.perf_counter() - started) * 1000)
+    result = {name: percentiles(values) for name, values in timings.items()}
+    for name in ("path", "request"):
+        for q in ("p50", "p99"):
+            result[name][f"{q}_vs_bare"] = round(result[name][q] / result["bare"][q], 2)
+    return result
 
 
 async def _clients(base: str, users: list[str], clients: int, until: Callable[[], bool]) -> dict:
@@ -341,6 +399,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--no-journey", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument(
+        "--no-training", action="store_true", help="at scale, the per-user scoring only"
+    )
     parser.add_argument("--original", action="store_true", help="the original's per-request cost")
     parser.add_argument(
         "--http-size", type=int, help="stored demo transactions for the 32-client HTTP run"
@@ -371,12 +432,13 @@ def main() -> None:
         )
     if not args.no_scale:
         print("\n## Scale: 100,000 users x 10,000 products, 1,000,000 pairs")
-        results["training"] = training_scale(["SVD", "ALS", "EASE", "auto"])
+        if not args.no_training:
+            results["training"] = training_scale(["SVD", "ALS", "EASE", "auto"])
         purchases = synthetic()
-        for model_type in ("SVD", "ALS", "EASE"):
-            model = train_recommender(purchases, _config(model_type))
-            results["scoring"][model_type] = scoring_latency(model)
-            print(model_type, results["scoring"][model_type])
+        candidate: Candidate
+        for candidate in ("SVD-binary", "ALS", "EASE", "EASE-top"):
+            results["scoring"][candidate] = scoring_latency(served_by(purchases, candidate))
+            print(candidate, results["scoring"][candidate])
     if args.original:
         print("\n## The original: the whole matrix rebuilt at each request")
         results["original"] = [original_per_request(*size) for size in ORIGINAL_SIZES]

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from app.core.http import from_state
+from app.core.http import from_state, json_answer
 from app.core.schemas import ERROR_RESPONSES, NOT_FOUND, SERVED_BY_A_MODEL
 from app.recommend.schemas import (
     RecommendationResponse,
@@ -60,10 +60,10 @@ async def recommend_for_user(
             examples=["Electronics"],
         ),
     ] = None,
-) -> RecommendationResponse:
+) -> Response:
     """Products the user has not bought, in stock and in the catalogue, best first; a user the
     model does not know, or with too few purchases, gets popular picks."""
-    return service.recommend(user_id, num_recommendations, category)
+    return json_answer(service.recommend(user_id, num_recommendations, category))
 
 
 @router.get("/product/{product_id}/similar", responses=RESPONSES)

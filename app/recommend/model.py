@@ -92,19 +92,16 @@ class Recommender:
 
     def recommend(self, user: int, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
         """The `n` best `allowed` items for a known user, leaving out `bought` (item codes).
-        BLAS runs one thread: for one user's scores, waking a second one cost more than the
-        product, and up to 12 ms at the 99th percentile on a busy 2-core machine."""
-        with scorers.one_blas_thread():
-            scores = self.scorer.scores(np.array([user]))[0]
-        return _top(scores, n, allowed, bought)
+        BLAS runs one thread in a serving process (`serve_on_one_blas_thread`)."""
+        scorers.serve_on_one_blas_thread()
+        return _top(self.scorer.user_scores(user), n, allowed, bought)
 
     def popular(self, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
-        return _top(self.popularity, n, allowed, bought)
+        return _top(self.popularity.copy(), n, allowed, bought)
 
     def similar(self, item: int, n: int, allowed: np.ndarray) -> Ranked:
-        with scorers.one_blas_thread():
-            scores = self.scorer.similar(item)
-        return _top(scores, n, allowed, np.array([item]))
+        scorers.serve_on_one_blas_thread()
+        return _top(self.scorer.similar(item), n, allowed, np.array([item]))
 
 
 def _row(matrix: csr_matrix, user: int) -> np.ndarray:
@@ -113,15 +110,16 @@ def _row(matrix: csr_matrix, user: int) -> np.ndarray:
 
 
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray, banned: np.ndarray) -> Ranked:
-    """The `n` highest finite scores among allowed items, best first, by partial sort."""
-    scores = np.where(allowed, scores, -np.inf).astype(np.float64)
+    """The `n` highest finite scores among allowed items, best first, by partial sort.
+    `scores` is the caller's to give up: it is overwritten, not copied."""
+    np.copyto(scores, -np.inf, where=~(allowed & np.isfinite(scores)))
     scores[banned] = -np.inf
-    n = min(n, int(np.isfinite(scores).sum()))
+    n = min(n, len(scores))
     if n <= 0:
         return []
-    best = np.argpartition(-scores, n - 1)[:n]
+    best = np.argpartition(scores, len(scores) - n)[len(scores) - n :]
     best = best[np.argsort(-scores[best], kind="stable")]
-    return [(int(i), float(scores[i])) for i in best]
+    return [(int(i), float(scores[i])) for i in best if scores[i] > -np.inf]
 
 
 def train_recommender(purchases: Purchases, config: Config) -> Recommender:

@@ -7,6 +7,7 @@ imports it, and must answer before the data stack has loaded."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,12 +16,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
 from app.core.db import database_errors, window_filter
+from app.recommend.pairs import PairColumns
 
 if TYPE_CHECKING:
     from app.recommend.purchases import Purchases
 
-# Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
-# health and predictions answering while a training reads a large result.
+# Documents per cursor batch: each batch is decoded and its pairs coded on the event loop, so
+# small batches keep health and predictions answering while a training reads a large result;
+# the arrays are turned into the training's input in a thread (`PairColumns.purchases`).
 _BATCH = 2_000
 _IDS_PER_QUERY = 5_000  # product ids per `$in` of a catalogue read
 T = TypeVar("T")
@@ -77,22 +80,23 @@ class RecommendQueries:
                 }
             },
         ]
-        rows: list[tuple[str, str, float, float, float, float, bool]] = []
+        pairs = PairColumns()
         async with database_errors():
             cursor = await self._transactions.aggregate(pipeline, batchSize=_BATCH)
             async for row in cursor:
-                rows.append(
+                pair = row["_id"]
+                pairs.add(
+                    pair["u"],
+                    pair["p"],
                     (
-                        row["_id"]["u"],
-                        row["_id"]["p"],
                         float(row["q"] or 0),
                         float(row["qb"] or 0),
                         _seconds(row["last"]),
                         _seconds(row["lastb"]),
-                        bool(row["anyb"]),
-                    )
+                        float(row["anyb"]),
+                    ),
                 )
-        return _as_purchases(rows, cutoff, end)
+        return await asyncio.to_thread(pairs.purchases, cutoff.timestamp(), end.timestamp())
 
     @property
     def _read_seconds(self) -> float:
@@ -139,38 +143,6 @@ class RecommendQueries:
 
 def _seconds(moment: datetime | None) -> float:
     return float("nan") if moment is None else moment.timestamp()
-
-
-def _as_purchases(
-    rows: list[tuple[str, str, float, float, float, float, bool]], cutoff: datetime, end: datetime
-) -> Purchases:
-    """The pairs as arrays, products coded in the order of their first sale, and pairs of
-    products never sold in the window dropped."""
-    import numpy as np
-
-    from app.recommend.purchases import Purchases
-
-    items: dict[str, int] = {}
-    for row in rows:
-        if row[4] == row[4]:  # sold in the window (not NaN)
-            items.setdefault(row[1], len(items))
-    kept = [row for row in rows if row[1] in items]
-    users: dict[str, int] = {}
-    user_codes = [users.setdefault(row[0], len(users)) for row in kept]
-    columns = np.array([row[2:] for row in kept], dtype=np.float64).reshape(-1, 5)
-    return Purchases(
-        user_ids=np.asarray(list(users), dtype=object),
-        item_ids=np.asarray(list(items), dtype=object),
-        users=np.asarray(user_codes, dtype=np.int32),
-        items=np.asarray([items[row[1]] for row in kept], dtype=np.int32),
-        quantity=columns[:, 0].astype(np.float32),
-        quantity_before=columns[:, 1].astype(np.float32),
-        last=columns[:, 2],
-        last_before=columns[:, 3],
-        bought_before=columns[:, 4] > 0,
-        cutoff=cutoff.timestamp(),
-        end=end.timestamp(),
-    )
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:

@@ -42,6 +42,10 @@ class Scorer(Protocol):
         """Every item's score for each user row (rows x items); -inf for an item it cannot
         score."""
 
+    def user_scores(self, user: int, /) -> np.ndarray:
+        """Every item's score for one user, as `scores` has it, in float32 and in a new array
+        the caller may overwrite: a request's path, built from the model's arrays alone."""
+
     def similar(self, item: int, /) -> np.ndarray:
         """Every item's similarity to this one."""
 
@@ -68,6 +72,10 @@ class Factors:
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         result: np.ndarray = self.user[rows] @ self.item.T
+        return result
+
+    def user_scores(self, user: int) -> np.ndarray:
+        result: np.ndarray = self.item @ self.user[user]
         return result
 
     def similar(self, item: int) -> np.ndarray:
@@ -97,6 +105,20 @@ class ItemWeights:
         result[:, self.items] = self.histories[rows] @ self.weights
         return result
 
+    def user_scores(self, user: int) -> np.ndarray:
+        """The user's weighted sum of the rows of the items they bought, read from the CSR
+        arrays: no one-row sparse matrix is built."""
+        histories = self.histories
+        start, stop = histories.indptr[user], histories.indptr[user + 1]
+        covered: np.ndarray = (
+            histories.data[start:stop] @ self.weights[histories.indices[start:stop]]
+        )
+        if len(self.items) == self.n_items:
+            return covered
+        result = np.full(self.n_items, -np.inf, dtype=np.float32)
+        result[self.items] = covered
+        return result
+
     def similar(self, item: int) -> np.ndarray:
         result = np.full(self.n_items, -np.inf, dtype=np.float32)
         position = int(np.searchsorted(self.items, item))
@@ -106,7 +128,8 @@ class ItemWeights:
 
     def covers(self, user: int) -> bool:
         """EASE-top has no signal for a user none of whose products it covers."""
-        return bool(self.histories[user].nnz > 0)
+        indptr = self.histories.indptr
+        return bool(indptr[user + 1] > indptr[user])
 
 
 @dataclass(frozen=True)
@@ -252,3 +275,12 @@ def _blas() -> "ThreadpoolController":
 def one_blas_thread() -> AbstractContextManager[object]:
     limited: AbstractContextManager[object] = _blas().limit(limits=1, user_api="blas")
     return limited
+
+
+@cache
+def serve_on_one_blas_thread() -> None:
+    """Limits BLAS to one thread for the rest of the process, once: the process serving
+    requests scores one user at a time, and for one user's scores waking a second thread cost
+    more than the product (up to 12 ms at the 99th percentile on a busy 2-core machine), while
+    setting the limit around each call cost more than the product too."""
+    _blas().limit(limits=1, user_api="blas")

@@ -10,7 +10,7 @@ from scipy.sparse import issparse
 from app.errors import NotEnoughData, OverBudget
 from app.recommend.evaluation import POPULAR
 from app.recommend.model import ModelType, Purchases, Recommender, train_recommender
-from app.recommend.scorers import CANDIDATES, Factors, ItemWeights, fit
+from app.recommend.scorers import CANDIDATES, Candidate, Factors, ItemWeights, fit
 from tests.factories import (
     NOW,
     category_of,
@@ -255,3 +255,27 @@ def test_a_model_saved_when_its_scorers_lived_in_the_model_module_still_loads(
     nothing = np.array([], dtype=np.int64)
     allowed = np.ones(len(model.item_ids), dtype=bool)
     assert loaded.recommend(user, 5, allowed, nothing) == model.recommend(user, 5, allowed, nothing)
+
+
+@pytest.mark.parametrize("candidate", ["SVD-binary", "SVD-log", "ALS", "EASE", "EASE-top"])
+def test_the_request_path_ranks_as_the_straightforward_computation(
+    model: Recommender, candidate: Candidate
+) -> None:
+    budget = 12 * 12 * 4 / 2**20  # EASE-top: the 12 most bought of the 30 products
+    served = replace(model, scorer=fit(candidate, model.seen, recommender_config("auto", budget)))
+    allowed = EVERY_ITEM.copy()
+    allowed[::4] = False
+    for user in range(len(served.user_ids)):
+        bought = served.bought(user)
+        scores = served.scorer.scores(np.array([user]))[0].astype(np.float64)
+        scores[~allowed] = -np.inf
+        scores[bought] = -np.inf
+        expected = [i for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])][:5]
+
+        ranked = served.recommend(user, 5, allowed, bought)
+
+        items, ranked_scores = [item for item, _ in ranked], [score for _, score in ranked]
+        assert np.allclose(ranked_scores, scores[expected], rtol=1e-5, atol=1e-6)
+        assert np.allclose(ranked_scores, scores[items], rtol=1e-5, atol=1e-6)  # ties may swap
+        if len(set(np.round(scores[np.isfinite(scores)], 5))) == np.isfinite(scores).sum():
+            assert items == expected

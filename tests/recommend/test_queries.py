@@ -1,6 +1,7 @@
 """The recommender's pipelines against SecantusDB, compared with plain Python over the same
 documents (regenerated from the same seed)."""
 
+import asyncio
 import math
 from collections import defaultdict
 from datetime import timedelta
@@ -10,6 +11,8 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
+from app.recommend.pairs import PairColumns
+from app.recommend.purchases import Purchases
 from app.recommend.queries import RecommendQueries
 from tests.factories import NON_SALES, NOW
 
@@ -91,3 +94,25 @@ async def test_transactions_since_a_date_are_pairs_with_their_last_date(
     found = await queries.purchases_since(start)
 
     assert {(u, p): last for u, p, last in found} == expected
+
+
+async def test_the_pairs_become_the_training_input_off_the_event_loop(
+    queries: RecommendQueries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loops: list[bool] = []
+    convert = PairColumns.purchases
+
+    def watched(pairs: PairColumns, cutoff: float, end: float) -> Purchases:
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:  # no loop runs in this thread
+            loops.append(False)
+        return convert(pairs, cutoff, end)
+
+    monkeypatch.setattr(PairColumns, "purchases", watched)
+
+    purchases = await queries.purchases(NOW - timedelta(days=30), NOW - timedelta(days=10), NOW)
+
+    assert loops == [False]
+    assert len(purchases.users) > 0

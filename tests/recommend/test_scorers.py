@@ -50,6 +50,10 @@ def test_every_variant_fits_and_scores_small_data(name: Candidate) -> None:
     scores = scorer.scores(np.arange(5))
     assert scores.shape == (5, items)
     assert np.isfinite(scores).any(axis=1).all()
+    for user in range(5):
+        one = scorer.user_scores(user)
+        assert one.dtype == np.float32
+        assert np.allclose(one, scores[user], rtol=1e-5, atol=1e-6)
     assert scorer.similar(0).shape == (items,)
     assert all(isinstance(scorer.covers(user), bool) for user in range(users))
 
