@@ -25,6 +25,14 @@ def test_standard_library_and_uvicorn_logs_reach_the_file(tmp_path: Path) -> Non
     assert "library says hello" in text
 
 
+def test_records_below_the_level_are_not_made(tmp_path: Path) -> None:
+    configure_logging(tmp_path, "INFO")
+
+    for name in ("uvicorn.error", "some.library"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG)
+        assert logging.getLogger(name).isEnabledFor(logging.INFO)
+
+
 async def test_one_line_per_request_with_its_id(
     mongo_server: SecantusDBServer, tmp_path: Path
 ) -> None:

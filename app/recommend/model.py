@@ -97,7 +97,7 @@ class Recommender:
         return _top(self.scorer.user_scores(user), n, allowed, bought)
 
     def popular(self, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
-        return _top(self.popularity.copy(), n, allowed, bought)
+        return _top(self.popularity, n, allowed, bought)
 
     def similar(self, item: int, n: int, allowed: np.ndarray) -> Ranked:
         scorers.serve_on_one_blas_thread()
@@ -110,16 +110,16 @@ def _row(matrix: csr_matrix, user: int) -> np.ndarray:
 
 
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray, banned: np.ndarray) -> Ranked:
-    """The `n` highest finite scores among allowed items, best first, by partial sort.
-    `scores` is the caller's to give up: it is overwritten, not copied."""
-    np.copyto(scores, -np.inf, where=~(allowed & np.isfinite(scores)))
+    """The `n` highest finite scores among allowed items, best first, by partial sort, in the
+    scores' own precision (float32 for a model's)."""
+    scores = np.where(allowed, scores, -np.inf)
     scores[banned] = -np.inf
     n = min(n, len(scores))
     if n <= 0:
         return []
     best = np.argpartition(scores, len(scores) - n)[len(scores) - n :]
     best = best[np.argsort(-scores[best], kind="stable")]
-    return [(int(i), float(scores[i])) for i in best if scores[i] > -np.inf]
+    return [(int(i), float(scores[i])) for i in best if np.isfinite(scores[i])]
 
 
 def train_recommender(purchases: Purchases, config: Config) -> Recommender:

@@ -43,8 +43,8 @@ class Scorer(Protocol):
         score."""
 
     def user_scores(self, user: int, /) -> np.ndarray:
-        """Every item's score for one user, as `scores` has it, in float32 and in a new array
-        the caller may overwrite: a request's path, built from the model's arrays alone."""
+        """Every item's score for one user, as `scores` has it, in float32: a request's path,
+        built from the model's arrays alone."""
 
     def similar(self, item: int, /) -> np.ndarray:
         """Every item's similarity to this one."""
