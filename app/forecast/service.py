@@ -1,8 +1,8 @@
 """The forecast's use cases: what training reads, and a prediction from the live model."""
 
 import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,14 @@ if TYPE_CHECKING:  # the ML modules load with the first model, after the API ans
 
 
 _ANSWERS_KEPT = 512  # serialized forecasts kept; all are dropped when more are asked
+
+
+@dataclass
+class _Kept:
+    """The serialized answers of one model (the live one), by question."""
+
+    model: object = None
+    answers: dict[tuple[str | None, date, int, int], bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,31 +79,45 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
     ) -> ForecastResponse:
         """Forecasts total sales, or a category's, from today (UTC), whose sales are not
         complete yet, for `horizon` days."""
-        return await self._answer(self._question(horizon, level, category))
+        forecasters, version = self._live()
+        return await self._answer(self._question(forecasters, version, horizon, level, category))
 
     async def predict_json(
         self, horizon: int | None, level: int, category: str | None = None
     ) -> bytes:
-        """`predict`'s answer serialized, kept per model version and question: the route's
-        cached forecast is a dictionary read, with nothing validated or serialized again."""
-        question = self._question(horizon, level, category)
-        key = (question.version, question.category, question.first_day, question.days, level)
-        answer = self._answers.get(key)
+        """`predict`'s answer serialized, kept for the live model by question (the category as
+        asked, today, days, level): a cached forecast is a dictionary read, with nothing
+        computed, validated or serialized again."""
+        forecasters, version = self._live()
+        kept = self._kept
+        if kept.model is not forecasters:
+            kept.model, kept.answers = forecasters, {}
+        days = horizon or self._settings.FORECAST_HORIZON
+        key = (category, self._clock().astimezone(UTC).date(), days, level)
+        answer = kept.answers.get(key)
         if answer is None:
+            question = self._question(forecasters, version, horizon, level, category)
             answer = (await self._answer(question)).model_dump_json().encode()
-            if len(self._answers) >= _ANSWERS_KEPT:
-                self._answers.clear()
-            self._answers[key] = answer
+            if kept.model is forecasters:  # not replaced meanwhile
+                if len(kept.answers) >= _ANSWERS_KEPT:
+                    kept.answers.clear()
+                kept.answers[key] = answer
         return answer
 
     @cached_property
-    def _answers(self) -> dict[tuple[object, ...], bytes]:
-        return {}
+    def _kept(self) -> "_Kept":
+        return _Kept()
 
-    def _question(self, horizon: int | None, level: int, category: str | None) -> "_Question":
+    def _question(
+        self,
+        forecasters: "Forecasters",
+        version: str | None,
+        horizon: int | None,
+        level: int,
+        category: str | None,
+    ) -> "_Question":
         import pandas as pd  # loaded with the model already
 
-        forecasters, version = self._live()
         model, category = _forecaster_of(forecasters, category)
         today = pd.Timestamp(self._clock().astimezone(UTC).date())
         first_day = max(today, model.last_day + pd.Timedelta(days=1))
