@@ -12,7 +12,8 @@ bench/.data; figures are printed and written to bench/results/throughput.json.
 With `--alone N` (issue 20, item 4), one server process instead, and N rounds in which health
 alone (32 connections) is followed right away by the cached forecast alone, then health alone
 again by recommendations alone (known users in turn, 10 products each): each route's p50 / p99
-is compared with the health run just before it, so that a machine others load shifts both."""
+is compared with the health run just before it, so that a machine others load shifts both, and
+so is the server process's CPU time per request, which their load does not change."""
 
 import argparse
 import json
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench.demo_db import embedded_database, seed
 from bench.serving import ROOT, save_results, trained_service
@@ -107,22 +109,38 @@ def _users_script(directory: Path, users: list[str]) -> Path:
     return script
 
 
-def _after_health(base: str, path: str, script: Path | None, seconds: int) -> dict[str, Any]:
-    """Health alone, then the route alone, each with CONNECTIONS connections."""
-    health = _parse(_wrk(f"{base}/api/v1/health/", CONNECTIONS, seconds, None).communicate()[0])
+def _alone(
+    base: str, path: str, script: Path | None, seconds: int, server: psutil.Process
+) -> dict[str, Any]:
+    """One wrk run, and the server process's CPU time per request meanwhile (user and
+    system): what a request costs the server, which other processes' load does not change."""
+    before = server.cpu_times()
     measured = _parse(_wrk(f"{base}{path}", CONNECTIONS, seconds, script).communicate()[0])
+    after = server.cpu_times()
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return {**measured, "cpu_ms_per_request": round(1000 * cpu / max(measured["requests"], 1), 3)}
+
+
+def _after_health(
+    base: str, path: str, script: Path | None, seconds: int, server: psutil.Process
+) -> dict[str, Any]:
+    """Health alone, then the route alone, each with CONNECTIONS connections."""
+    health = _alone(base, "/api/v1/health/", None, seconds, server)
+    measured = _alone(base, path, script, seconds, server)
     return {
         **measured,
         "health": health,
         "p50_ratio": round(measured["p50_ms"] / health["p50_ms"], 2),
         "p99_ratio": round(measured["p99_ms"] / health["p99_ms"], 2),
+        "cpu_ratio": round(measured["cpu_ms_per_request"] / health["cpu_ms_per_request"], 2),
     }
 
 
 def run_alone(url: str, users: list[str], rounds: int, seconds: int) -> dict[str, Any]:
     """Each route alone right after health alone, `rounds` times, one server process."""
     settings = {"AI_SERVICE_WORKERS": "1", "TRAIN_COOLDOWN_SECONDS": "0"}
-    with trained_service(url, WORKDIR, **settings) as (base, _):
+    with trained_service(url, WORKDIR, **settings) as (base, service):
+        server = psutil.Process(service.pid)
         httpx.get(f"{base}/api/v1/forecast/predict", timeout=60).raise_for_status()
         strategies = [
             httpx.get(f"{base}/api/v1/recommend/user/{user}", timeout=60).json()["strategy"]
@@ -137,14 +155,14 @@ def run_alone(url: str, users: list[str], rounds: int, seconds: int) -> dict[str
             for number in range(rounds):
                 measured = {
                     "forecast_predict": _after_health(
-                        base, "/api/v1/forecast/predict", None, seconds
+                        base, "/api/v1/forecast/predict", None, seconds, server
                     ),
-                    "recommend_user": _after_health(base, "/", script, seconds),
+                    "recommend_user": _after_health(base, "/", script, seconds, server),
                 }
                 print(f"round {number + 1}:", json.dumps(measured))
                 result["rounds"].append(measured)
     for route in ("forecast_predict", "recommend_user"):
-        for ratio in ("p50_ratio", "p99_ratio"):
+        for ratio in ("p50_ratio", "p99_ratio", "cpu_ratio"):
             values = sorted(r[route][ratio] for r in result["rounds"])
             result[f"{route}_{ratio}_median"] = values[len(values) // 2]
     return result
