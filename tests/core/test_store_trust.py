@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from loguru import logger
 
+from app.core.http.model_sync import routed_model
 from app.core.lifecycle.registry import ModelRegistry
 from app.core.store import ArtifactStore, LocalModelStore, signing_key
 from tests.factories import offline_settings, running, wait_until
@@ -165,3 +166,19 @@ async def test_a_pointer_replaced_by_a_link_while_serving_is_refused_and_never_r
     assert len(refused) == 1
     assert refused[0].startswith("WARNING")
     assert not [line for line in logs if "secret" in line or "ffffff" in line]
+
+
+async def test_a_models_routes_sync_that_model_alone(tmp_path: Path) -> None:
+    files = _saved(tmp_path, V1, V2)
+    registry = _registry(LocalModelStore(files))
+    await _load(registry)
+    registry._loaded = True
+    files.set_current("forecast", V1)  # another process rolled the forecast back
+
+    await registry.sync(routed_model("/api/v1/anomaly/detect"))
+    before = registry.live_or_none("forecast")
+    await registry.sync(routed_model("/api/v1/forecast/predict"))
+
+    assert before == [V2]
+    assert registry.live_or_none("forecast") == [V1]
+    assert routed_model("/ui") is None  # every model synced

@@ -145,14 +145,15 @@ class ModelRegistry:
                 names = sorted(task.get_name() for task in still)
                 logger.warning("Stopping without waiting for {}", names)
 
-    async def sync(self) -> None:
-        """Serves the store's current version of every model when another process (a sibling
-        worker, another replica on the same volume, a rollback) changed it. Called before each
-        request (a `stat` per model when nothing changed), so a caller that trained through one
-        worker is then answered with the new version by every worker."""
+    async def sync(self, name: ModelName | None = None) -> None:
+        """Serves the store's current version of every model (or of `name` alone) when another
+        process (a sibling worker, another replica on the same volume, a rollback) changed it.
+        Called before each request (a `stat` per model when nothing changed), so a caller that
+        trained through one worker is then answered with the new version by every worker."""
         if self._loaded:
-            for slot in self._slots.values():
-                await self._sync(slot)
+            for slot_name, slot in self._slots.items():
+                if name in (None, slot_name):
+                    await self._sync(slot)
 
     async def _sync(self, slot: ModelSlot) -> None:
         """Loads the store's current version if it changed; a request waits for that at most
