@@ -20,6 +20,7 @@ class Catalogue:
     available: np.ndarray  # bool
     category_codes: np.ndarray  # int32, -1 without a category
     category_index: dict[str, int]  # category's key (_key) -> code
+    details: tuple[dict[str, Any], ...]  # per item code, what a recommendation shows of it
 
     @classmethod
     def build(cls, item_ids: np.ndarray, details: Mapping[str, Mapping[str, Any]]) -> "Catalogue":
@@ -34,6 +35,15 @@ class Catalogue:
             dtype=np.int32,
         )
         named = np.array([bool(name) for name in names], dtype=bool)
+        shown = tuple(
+            {
+                "productName": name,
+                "category": category,
+                "price": None if np.isnan(price) else float(price),
+                "stock": None if np.isnan(count) else int(count),
+            }
+            for name, category, price, count in zip(names, categories, prices, stock, strict=True)
+        )
         return cls(
             names=names,
             categories=categories,
@@ -42,6 +52,7 @@ class Catalogue:
             available=named & ~(stock <= 0),
             category_codes=codes,
             category_index=index,
+            details=shown,
         )
 
     def allowed(self, category: str | None) -> np.ndarray | None:
@@ -56,14 +67,8 @@ class Catalogue:
         return result
 
     def describe(self, item: int) -> dict[str, Any]:
-        """What a recommendation shows of an item."""
-        price, stock = self.prices[item], self.stock[item]
-        return {
-            "productName": self.names[item],
-            "category": self.categories[item],
-            "price": None if np.isnan(price) else float(price),
-            "stock": None if np.isnan(stock) else int(stock),
-        }
+        """What a recommendation shows of an item, made once when the catalogue is read."""
+        return self.details[item]
 
     @property
     def shown(self) -> int:
