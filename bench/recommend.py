@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import numpy as np
@@ -402,6 +402,13 @@ def main() -> None:
     parser.add_argument(
         "--no-training", action="store_true", help="at scale, the per-user scoring only"
     )
+    parser.add_argument(
+        "--scorers",
+        nargs="*",
+        choices=get_args(Candidate),
+        default=["SVD-binary", "ALS", "EASE", "EASE-top"],
+        help="the scorers whose per-user path is timed at scale",
+    )
     parser.add_argument("--original", action="store_true", help="the original's per-request cost")
     parser.add_argument(
         "--http-size", type=int, help="stored demo transactions for the 32-client HTTP run"
@@ -435,8 +442,7 @@ def main() -> None:
         if not args.no_training:
             results["training"] = training_scale(["SVD", "ALS", "EASE", "auto"])
         purchases = synthetic()
-        candidate: Candidate
-        for candidate in ("SVD-binary", "ALS", "EASE", "EASE-top"):
+        for candidate in args.scorers:
             results["scoring"][candidate] = scoring_latency(served_by(purchases, candidate))
             print(candidate, results["scoring"][candidate])
     if args.original:

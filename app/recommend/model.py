@@ -94,7 +94,11 @@ class Recommender:
         """The `n` best `allowed` items for a known user, leaving out `bought` (item codes).
         BLAS runs one thread in a serving process (`serve_on_one_blas_thread`)."""
         scorers.serve_on_one_blas_thread()
-        return _top(self.scorer.user_scores(user), n, allowed, bought)
+        scores, items = self.scorer.user_scores(user)
+        if items is None:
+            return _top(scores, n, allowed, bought)
+        ranked = _top(scores, n, allowed[items], _positions(items, bought))
+        return [(int(items[i]), score) for i, score in ranked]
 
     def popular(self, n: int, allowed: np.ndarray, bought: np.ndarray) -> Ranked:
         return _top(self.popularity, n, allowed, bought)
@@ -107,6 +111,15 @@ class Recommender:
 def _row(matrix: csr_matrix, user: int) -> np.ndarray:
     items: np.ndarray = matrix.indices[matrix.indptr[user] : matrix.indptr[user + 1]]
     return items
+
+
+def _positions(items: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Where the item `codes` that are among the ascending `items` stand in them."""
+    found = np.searchsorted(items, codes)
+    inside = found < len(items)
+    found = found[inside]
+    result: np.ndarray = found[items[found] == codes[inside]]
+    return result
 
 
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray, banned: np.ndarray) -> Ranked:

@@ -42,9 +42,10 @@ class Scorer(Protocol):
         """Every item's score for each user row (rows x items); -inf for an item it cannot
         score."""
 
-    def user_scores(self, user: int, /) -> np.ndarray:
-        """Every item's score for one user, as `scores` has it, in float32: a request's path,
-        built from the model's arrays alone."""
+    def user_scores(self, user: int, /) -> tuple[np.ndarray, np.ndarray | None]:
+        """One user's scores as `scores` has them, in float32, for the item codes returned with
+        them (None: every item, in order; EASE-top: the items it covers, the others being
+        -inf): a request's path, built from the model's arrays alone."""
 
     def similar(self, item: int, /) -> np.ndarray:
         """Every item's similarity to this one."""
@@ -74,9 +75,8 @@ class Factors:
         result: np.ndarray = self.user[rows] @ self.item.T
         return result
 
-    def user_scores(self, user: int) -> np.ndarray:
-        result: np.ndarray = self.item @ self.user[user]
-        return result
+    def user_scores(self, user: int) -> tuple[np.ndarray, None]:
+        return self.item @ self.user[user], None
 
     def similar(self, item: int) -> np.ndarray:
         """Cosine similarity of every item's factors to this item's."""
@@ -105,19 +105,15 @@ class ItemWeights:
         result[:, self.items] = self.histories[rows] @ self.weights
         return result
 
-    def user_scores(self, user: int) -> np.ndarray:
+    def user_scores(self, user: int) -> tuple[np.ndarray, np.ndarray | None]:
         """The user's weighted sum of the rows of the items they bought, read from the CSR
-        arrays: no one-row sparse matrix is built."""
+        arrays (no one-row sparse matrix is built), for the items covered."""
         histories = self.histories
         start, stop = histories.indptr[user], histories.indptr[user + 1]
         covered: np.ndarray = (
             histories.data[start:stop] @ self.weights[histories.indices[start:stop]]
         )
-        if len(self.items) == self.n_items:
-            return covered
-        result = np.full(self.n_items, -np.inf, dtype=np.float32)
-        result[self.items] = covered
-        return result
+        return covered, None if len(self.items) == self.n_items else self.items
 
     def similar(self, item: int) -> np.ndarray:
         result = np.full(self.n_items, -np.inf, dtype=np.float32)

@@ -51,9 +51,12 @@ def test_every_variant_fits_and_scores_small_data(name: Candidate) -> None:
     assert scores.shape == (5, items)
     assert np.isfinite(scores).any(axis=1).all()
     for user in range(5):
-        one = scorer.user_scores(user)
+        one, covered = scorer.user_scores(user)
         assert one.dtype == np.float32
-        assert np.allclose(one, scores[user], rtol=1e-5, atol=1e-6)
+        expected = scores[user] if covered is None else scores[user][covered]
+        assert np.allclose(one, expected, rtol=1e-5, atol=1e-6)
+        if covered is not None:
+            assert np.isneginf(np.delete(scores[user], covered)).all()
     assert scorer.similar(0).shape == (items,)
     assert all(isinstance(scorer.covers(user), bool) for user in range(users))
 
