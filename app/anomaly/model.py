@@ -136,9 +136,8 @@ class AnomalyModel:
         low, high = float(self.typical_low[j]), float(self.typical_high[j])
         if self.calibration is None or self.reference is None:
             return low, high
-        centre, scale = self.reference.median[j], self.calibration.scale[j]
-        recent = self.calibration.recent_median[j]
-        return float((low - centre) / scale + recent), float((high - centre) / scale + recent)
+        moved = self.calibration.recent_median[j] - self.reference.median[j]
+        return low + float(moved), high + float(moved)
 
     def _aligned(self, features: np.ndarray) -> np.ndarray:
         if self.calibration is None or self.reference is None:
@@ -173,10 +172,10 @@ class AnomalyModel:
             return self
         looked = self.references.lookup(recent.product_ids)
         features = derive(recent, looked.prices, looked.quantities)
-        median, scale = self.reference.aligner(features)
-        aligned = (features - median) * scale + self.reference.median
+        median = self.reference.recent_median(features)
+        aligned = features - median + self.reference.median
         raw = self.detector.raw_scores(aligned, self.tails.surprise(aligned))
-        calibration = self.reference.calibrated(median, scale, raw, self.contamination)
+        calibration = self.reference.calibrated(median, raw, self.contamination)
         return replace(self, calibration=calibration)
 
 
