@@ -280,9 +280,10 @@ def main() -> None:
         _print(season, results)
         figures: dict[str, object] = {"periods": results}
         if args.trainings > 1:
-            figures["spread"] = spread(season, rows, args.trainings)
+            spreads = spread(season, rows, args.trainings)
+            figures["spread"] = spreads
             print(f"\nOver {args.trainings} trainings on the same data (calibrated daily):")
-            for how, s in figures["spread"].items():  # type: ignore[union-attr]
+            for how, s in spreads.items():
                 print(
                     f"- {how}: AUROC {s['auroc_min']:.3f}-{s['auroc_max']:.3f}, "
                     f"AP {s['ap_min']:.3f}-{s['ap_max']:.3f} (spread {s['ap_spread']:.3f})"
