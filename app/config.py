@@ -238,14 +238,25 @@ class Settings(BaseSettings):
     FORECAST_MAX_CATEGORIES: int = Field(
         50, ge=0, le=1000, description="Categories with the most sales get a forecast of their own."
     )
-    ANOMALY_THRESHOLD: float = Field(
+    ANOMALY_FLAG_RATE: float = Field(
         0.02,
         gt=0,
         le=0.5,
-        description="Expected share of anomalies: the share flagged in training.",
+        description="Share of transactions flagged, kept on the recent days (the flag budget).",
+    )
+    ANOMALY_THRESHOLD: float | None = Field(
+        None,
+        gt=0,
+        le=0.5,
+        description="Deprecated: the former name of ANOMALY_FLAG_RATE, used when that is unset.",
+    )
+    ANOMALY_CALIBRATION_DAYS: int = Field(
+        7, ge=1, le=90, description="Last days of the window the flag rate is calibrated on."
     )
     ANOMALY_MODEL_TYPE: AnomalyMethod = "ECOD"
-    ANOMALY_SAMPLE_SIZE: int = Field(50_000, ge=100, le=2_000_000)
+    ANOMALY_SAMPLE_SIZE: int = Field(
+        200_000, ge=100, le=2_000_000, description="Most recent transactions trained on."
+    )
     MAX_DETECT_POINTS: int = Field(10_000, ge=1, le=100_000, description="Points per detect call.")
     ANOMALY_RECENT_MAX_DAYS: int = Field(
         90, ge=1, le=3650, description="Longest window GET /anomaly/recent scores."
@@ -317,6 +328,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AUTH_REQUIRED_FOR_READS needs API_KEYS: with no key, no one could read"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _former_flag_rate_name(self) -> "Settings":
+        """ANOMALY_THRESHOLD, the setting's name before it held on the days scored, still
+        sets the budget when ANOMALY_FLAG_RATE is not set."""
+        if self.ANOMALY_THRESHOLD is not None and "ANOMALY_FLAG_RATE" not in self.model_fields_set:
+            self.ANOMALY_FLAG_RATE = self.ANOMALY_THRESHOLD
         return self
 
     @model_validator(mode="after")

@@ -53,8 +53,10 @@ from bench.serving import save_results
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("quantity", "price_high", "price_low", "unseen_product")
 INJECTED_SHARE = 0.01
-SAMPLE_SIZE = 50_000  # as ANOMALY_SAMPLE_SIZE
-CONTAMINATION = 0.02  # as ANOMALY_THRESHOLD (set by --contamination)
+SAMPLE_SIZE = (
+    50_000  # the former ANOMALY_SAMPLE_SIZE (random rows; bench.anomaly_season trains as served)
+)
+CONTAMINATION = 0.02  # as ANOMALY_FLAG_RATE (set by --contamination)
 SCORE_DAYS = 14
 FACTORS = (5.0, 20.0)  # how far an injected anomaly is from the real row (set by --factors)
 

@@ -18,6 +18,7 @@ def test_original_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings(_env_file=None)
 
     assert settings.ANOMALY_THRESHOLD == 0.1
+    assert settings.ANOMALY_FLAG_RATE == 0.1  # the former name sets the flag budget
     assert settings.FORECAST_MODEL_TYPE == "LinearRegression"
     assert settings.CORS_ORIGINS == ["http://a.example", "http://b.example"]
     assert settings.RETRAIN_INTERVAL_HOURS == 0

@@ -52,7 +52,7 @@ def _times(ratio: float) -> str:
 
 def _reason(model: AnomalyModel, scored: Scored, i: int, j: int) -> Reason:
     tail = float(scored.tail_probabilities[i, j])
-    low, high = float(model.typical_low[j]), float(model.typical_high[j])
+    low, high = model.usual_range(j)
     if j in _PLAIN:
         value = float(np.expm1(scored.features[i, j]))
         low, high = float(np.expm1(low)), float(np.expm1(high))

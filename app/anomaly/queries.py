@@ -1,5 +1,6 @@
-"""The anomaly model's reads. Training: a bounded random sample of recent transactions, each
-product's median unit price and the catalogue's prices, all computed by MongoDB. Watching: the
+"""The anomaly model's reads. Training: the window's most recent transactions (all of them up to
+ANOMALY_SAMPLE_SIZE, so that two trainings on the same data read the same rows), each product's
+median unit price and the catalogue's prices, all computed by MongoDB. Watching: the
 stored transactions of the last days, streamed in batches."""
 
 from collections.abc import AsyncGenerator
@@ -14,10 +15,6 @@ from app.core.db import database_errors, window_filter
 # Documents per cursor batch: each batch is decoded on the event loop, so small batches keep
 # health and predictions answering while a training reads a large result.
 BATCH = 2_000
-# Transactions sampled to learn each product's usual unit price and quantity. Behind a $match, a
-# $sample reads every matching document and keeps a random subset: this bounds the memory of
-# the $group, not the time of the read.
-PRICE_SAMPLE_SIZE = 200_000
 
 
 class AnomalyQueries:
@@ -29,26 +26,29 @@ class AnomalyQueries:
         self._products = db[settings.PRODUCTS_COLLECTION]
 
     async def transaction_sample(self, start: datetime, size: int) -> list[dict[str, Any]]:
-        """At most `size` random transactions since `start`: amount, quantity and product."""
+        """The `size` most recent transactions since `start` (ties by `_id`, so the same data
+        gives the same rows): amount, quantity, product and date."""
         s = self._s
         fields = {
             "amount": f"${s.TRANSACTION_AMOUNT_FIELD}",
             "quantity": f"${s.TRANSACTION_QUANTITY_FIELD}",
             "productId": f"${s.TRANSACTION_PRODUCT_FIELD}",
+            "date": f"${s.TRANSACTION_DATE_FIELD}",
         }
         pipeline: list[dict[str, Any]] = [
             {"$match": window_filter(s, start)},
+            {"$sort": {s.TRANSACTION_DATE_FIELD: -1, "_id": -1}},
+            {"$limit": size},
             {"$project": {"_id": 0, **fields}},
-            {"$sample": {"size": size}},
         ]
         async with database_errors():
             cursor = await self._transactions.aggregate(pipeline, batchSize=BATCH)
             return await cursor.to_list()
 
     async def product_references(self, start: datetime) -> dict[str, tuple[float, float]]:
-        """Each product's median unit price (amount / quantity) and median quantity over a
-        sample of the window's transactions with a positive quantity; two numbers per product
-        reach Python."""
+        """Each product's median unit price (amount / quantity) and median quantity over the
+        window's transactions with a positive quantity (approximate medians: bounded memory
+        per product); two numbers per product reach Python."""
         s = self._s
         amount, quantity = f"${s.TRANSACTION_AMOUNT_FIELD}", f"${s.TRANSACTION_QUANTITY_FIELD}"
         pipeline: list[dict[str, Any]] = [
@@ -68,7 +68,6 @@ class AnomalyQueries:
                     s.TRANSACTION_QUANTITY_FIELD: 1,
                 }
             },
-            {"$sample": {"size": PRICE_SAMPLE_SIZE}},
             {
                 "$group": {
                     "_id": f"${s.TRANSACTION_PRODUCT_FIELD}",

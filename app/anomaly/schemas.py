@@ -99,13 +99,20 @@ class AnomalyResult(BaseModel):
     )
     severity: Severity = Field(
         examples=["high"],
-        description="Where the score falls among the training scores: high beyond the most "
-        "unusual training transaction, medium beyond 99.9 % of them, low otherwise.",
+        description="Relative to the flag budget (ANOMALY_FLAG_RATE): high among the most "
+        "unusual hundredth of the budget's share, medium among its most unusual tenth, low "
+        "otherwise.",
     )
     explanation: list[Reason] = Field(
         examples=[[_REASON_EXAMPLE]],
         description="The features that make the point unusual, most unusual first; empty for "
         "most ordinary points, never empty for a flagged one.",
+    )
+    expected_flag_rate: float = Field(
+        examples=[0.02],
+        description="The share of transactions the model is calibrated to flag "
+        "(ANOMALY_FLAG_RATE): about 2 in 100 by default. A batch flagged far more often than "
+        "this differs from the recent weeks.",
     )
     data: dict[str, Any] = Field(
         examples=[{"totalAmount": 98000, "quantity": 400}],
@@ -139,10 +146,21 @@ class DayCount(BaseModel):
 
 
 class RecentAnomalies(BaseModel):
-    message: str = Field(examples=["Scored 2,871 transactions of the last 7 days; 31 flagged."])
+    message: str = Field(examples=["Scored 2,871 transactions of the last 7 days; 66 flagged."])
     days: int = Field(examples=[7])
     scored: int = Field(examples=[2871])
-    flagged: int = Field(examples=[31])
+    flagged: int = Field(examples=[66])
+    expected_flag_rate: float = Field(
+        examples=[0.02],
+        description="The share the model is calibrated to flag (ANOMALY_FLAG_RATE).",
+    )
+    flag_rate: float | None = Field(
+        examples=[0.023], description="flagged / scored over these days; null when none scored."
+    )
+    flag_rate_note: str = Field(
+        examples=["About 2 in 100 transactions are flagged; these 7 days 2.3 in 100."],
+        description="The two rates in words, so that a jump in the rate is seen.",
+    )
     per_day: list[DayCount] = Field(
         examples=[[{"date": "2026-11-24", "transactions": 412, "flagged": 3}]],
         description="Every day of the window, oldest first, days without transactions included.",
@@ -156,7 +174,24 @@ class RecentAnomalies(BaseModel):
 
 class AnomalyStatus(ModelStatus):
     contamination_threshold: float = Field(
-        examples=[0.01], description="ANOMALY_THRESHOLD: the share flagged in training."
+        examples=[0.02],
+        description="The flag budget the model was trained with (ANOMALY_FLAG_RATE; "
+        "ANOMALY_THRESHOLD is its former name).",
+    )
+    expected_flag_rate: float = Field(
+        examples=[0.02], description="The share of transactions flagged: the flag budget."
+    )
+    recent_flag_rate: float | None = Field(
+        examples=[0.023],
+        description="The share flagged among the transactions of the last days of the "
+        "training window (ANOMALY_CALIBRATION_DAYS) by the calibrated threshold.",
+    )
+    calibration_rows: int | None = Field(
+        examples=[14210], description="Transactions of those days the threshold was set on."
+    )
+    flag_rate_note: str = Field(
+        examples=["About 2 in 100 transactions are flagged; in the last 7 days 2.3 in 100."],
+        description="The expected and the recent rate in words.",
     )
     features: list[str] = Field(
         examples=[["log_amount", "log_unit_price", "price_ratio", "quantity_ratio"]]
@@ -164,7 +199,8 @@ class AnomalyStatus(ModelStatus):
     training_sample_size: int | None = Field(examples=[50000])
     share_flagged_in_training: float | None = Field(examples=[0.01])
     threshold: float | None = Field(
-        examples=[14.2], description="Raw score above which a point is flagged."
+        examples=[14.2],
+        description="Raw score above which a point is flagged, as calibrated on the last days.",
     )
     severity_cutoffs: dict[str, float] = Field(
         examples=[{"medium": 19.8, "high": 31.5}],

@@ -55,9 +55,10 @@ class AnomalyService(ModelService[AnomalyInput, "AnomalyModel"]):
         return AnomalyQueries(self._db, self._settings)
 
     async def read(self, now: datetime) -> TrainingData[AnomalyInput]:
-        """A sample of the window's transactions of every status (clients score orders whatever
+        """The window's most recent transactions of every status (clients score orders whatever
         their status), each product's median unit price and quantity in the window, and the
-        catalogue's prices; sampled documents without a usable amount or quantity are dropped."""
+        catalogue's prices; documents without a usable amount or quantity are dropped. The
+        last ANOMALY_CALIBRATION_DAYS calibrate the flag rate."""
         s = self._settings
         start = now - timedelta(days=s.DATA_COLLECTION_DAYS)
         sample, typical, catalogue = await asyncio.gather(
@@ -68,7 +69,14 @@ class AnomalyService(ModelService[AnomalyInput, "AnomalyModel"]):
         usable = [
             d for d in sample if valid_number(d.get("amount")) and valid_number(d.get("quantity"))
         ]
-        data = AnomalyInput(usable, typical, catalogue, s.ANOMALY_MODEL_TYPE, s.ANOMALY_THRESHOLD)
+        data = AnomalyInput(
+            usable,
+            typical,
+            catalogue,
+            s.ANOMALY_MODEL_TYPE,
+            s.ANOMALY_FLAG_RATE,
+            now - timedelta(days=s.ANOMALY_CALIBRATION_DAYS),
+        )
         return TrainingData(data, len(usable), start, now)
 
     async def detect(
@@ -106,12 +114,16 @@ class AnomalyService(ModelService[AnomalyInput, "AnomalyModel"]):
                 result = await asyncio.to_thread(_score_stored, model, documents)
                 tally.add(documents, result.scores, result.flags)
         flagged = sum(tally.flagged.values())
+        rate = flagged / tally.seen if tally.seen else None
         return RecentAnomalies(
             message=f"Scored {tally.seen:,} transactions of the last {days} days; "
             f"{flagged:,} flagged.",
             days=days,
             scored=tally.seen,
             flagged=flagged,
+            expected_flag_rate=model.contamination,
+            flag_rate=rate,
+            flag_rate_note=rate_note(model.contamination, rate, f"these {days} days"),
             per_day=[
                 DayCount(date=day, transactions=tally.scored[day], flagged=tally.flagged[day])
                 for day in (start.date() + timedelta(days=d) for d in range(days))
@@ -124,24 +136,49 @@ class AnomalyService(ModelService[AnomalyInput, "AnomalyModel"]):
         model = self._live_or_none()
         described = self._described()
         if model is None:
+            budget = self._settings.ANOMALY_FLAG_RATE
             return AnomalyStatus(
                 **described.model_dump(),
-                contamination_threshold=self._settings.ANOMALY_THRESHOLD,
+                contamination_threshold=budget,
+                expected_flag_rate=budget,
+                recent_flag_rate=None,
+                calibration_rows=None,
+                flag_rate_note=rate_note(budget, None, ""),
                 features=list(FEATURE_NAMES),
                 training_sample_size=None,
                 share_flagged_in_training=None,
                 threshold=None,
                 severity_cutoffs={},
             )
+        calibration = model.calibration
+        recent = None if calibration is None else calibration.recent_flag_rate
+        days = self._settings.ANOMALY_CALIBRATION_DAYS
         return AnomalyStatus(
             **described.model_dump(),
             contamination_threshold=model.contamination,
+            expected_flag_rate=model.contamination,
+            recent_flag_rate=recent,
+            calibration_rows=None if calibration is None else calibration.recent_rows,
+            flag_rate_note=rate_note(model.contamination, recent, f"in the last {days} days"),
             features=model.feature_names,
             training_sample_size=int(model.metrics["training_rows"]),
             share_flagged_in_training=model.metrics["outlier_share"],
-            threshold=model.threshold,
-            severity_cutoffs=model.severity_cutoffs,
+            threshold=model.flag_threshold,
+            severity_cutoffs=model.cutoffs,
         )
+
+
+def rate_note(expected: float, rate: float | None, period: str) -> str:
+    """ "About 2 in 100 transactions are flagged; these 7 days 2.3 in 100." (the second half
+    only with a rate)."""
+    note = f"About {_per_hundred(expected)} in 100 transactions are flagged"
+    if rate is None:
+        return note + "."
+    return f"{note}; {period} {_per_hundred(rate)} in 100."
+
+
+def _per_hundred(share: float) -> str:
+    return f"{share * 100:.1f}".removesuffix(".0")
 
 
 class _Tally:
@@ -225,6 +262,7 @@ def _score_points(model: "AnomalyModel", points: list[dict[str, Any]]) -> list[A
             anomaly_score=float(result.scores[i]),
             severity=result.severities[i],
             explanation=_reasons(reasons[i]),
+            expected_flag_rate=model.contamination,
             data=point,
             details={AMOUNT: float(read.amount[i]), QUANTITY: float(read.quantity[i])},
         )

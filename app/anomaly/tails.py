@@ -59,8 +59,13 @@ class EmpiricalTails:
     def surprise(self, values: np.ndarray) -> np.ndarray:
         """-log tail probability per point and feature; a missing value gets the feature's
         median surprise in training, so it neither raises nor lowers the point's score."""
-        surprise = -np.log(self.tail_probabilities(values)) + self._beyond(values)
-        return np.where(np.isnan(surprise), self.median_surprise, surprise)
+        return self.surprise_of(values, self.tail_probabilities(values))
+
+    def surprise_of(self, values: np.ndarray, tail_probabilities: np.ndarray) -> np.ndarray:
+        """`surprise` from tail probabilities already computed (scoring keeps both)."""
+        surprise = -np.log(tail_probabilities) + self._beyond(values)
+        filled: np.ndarray = np.where(np.isnan(surprise), self.median_surprise, surprise)
+        return filled
 
     def _beyond(self, values: np.ndarray) -> np.ndarray:
         """Interquartile ranges beyond the training extremes (0 inside them)."""

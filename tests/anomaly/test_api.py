@@ -25,6 +25,7 @@ async def test_detect_flags_an_absurd_transaction(client: httpx.AsyncClient) -> 
     assert results[-1]["severity"] == "high"
     assert {r["feature"] for r in results[-1]["explanation"]} >= {"amount", "quantity_ratio"}
     assert sum(r["is_anomaly"] for r in results[:-1]) < len(NORMAL) / 2
+    assert {r["expected_flag_rate"] for r in results} == {0.02}
 
 
 async def test_detect_accepts_total_price_alias_and_default_features(
@@ -150,7 +151,8 @@ async def test_status_reports_features_threshold_and_severity_cut_offs(
 
     assert body["is_trained"] is True
     assert body["model_type"] == "ECOD"
-    assert body["contamination_threshold"] == 0.02
+    assert body["contamination_threshold"] == body["expected_flag_rate"] == 0.02
+    assert body["flag_rate_note"].startswith("About 2 in 100 transactions are flagged; in the last")
     assert body["metrics"]["training_rows"] == body["rows_used"] == body["training_sample_size"]
     assert body["features"] == ["log_amount", "log_unit_price", "price_ratio", "quantity_ratio"]
     assert body["share_flagged_in_training"] == pytest.approx(0.02, abs=0.005)
@@ -225,6 +227,10 @@ async def test_recent_scores_the_stored_transactions_of_the_window(
     ]
     assert sum(d["transactions"] for d in body["per_day"]) == len(stored)
     assert sum(d["flagged"] for d in body["per_day"]) == body["flagged"] > 0
+    assert body["flag_rate"] == pytest.approx(body["flagged"] / body["scored"])
+    assert body["flag_rate_note"].startswith(
+        "About 2 in 100 transactions are flagged; these 7 days"
+    )
     worst = body["most_anomalous"]
     assert len(worst) == 5
     scores = [w["anomaly_score"] for w in worst]

@@ -11,20 +11,25 @@ from app.config import Settings
 from tests.factories import NOW
 
 
-async def test_sample_is_bounded_and_drawn_from_the_window(
+async def test_training_rows_are_the_windows_most_recent_and_the_same_each_time(
     db: AsyncDatabase, settings: Settings, documents: dict
 ) -> None:
     start = NOW - timedelta(days=20)
-    window = {
-        (t["totalPrice"], t["quantity"], t["productId"])
-        for t in documents["transactions"]
-        if t["transactionDate"] >= start
-    }
+    window = sorted(
+        (t for t in documents["transactions"] if t["transactionDate"] >= start),
+        key=lambda t: t["transactionDate"],
+        reverse=True,
+    )
+    queries = AnomalyQueries(db, settings)
 
-    sample = await AnomalyQueries(db, settings).transaction_sample(start, size=200)
+    sample = await queries.transaction_sample(start, size=200)
 
     assert len(sample) == 200
-    assert {(d["amount"], d["quantity"], d["productId"]) for d in sample} <= window
+    assert [d["date"] for d in sample] == [t["transactionDate"] for t in window[:200]]
+    assert {(d["amount"], d["quantity"], d["productId"]) for d in sample} <= {
+        (t["totalPrice"], t["quantity"], t["productId"]) for t in window
+    }
+    assert await queries.transaction_sample(start, size=200) == sample
 
 
 def _is_a_median(value: float, values: list[float]) -> bool:

@@ -99,6 +99,7 @@ async def test_anomalies_per_day_are_the_api_counts(client: httpx.AsyncClient) -
     assert [row[-1] for row in most] == [t["transactionId"] for t in api["most_anomalous"]]
     assert api["most_anomalous"][0]["explanation"][0]["sentence"] in html.replace("&#39;", "'")
     assert 'href="/api/v1/anomaly/recent?days=30&amp;limit=10"' in html
+    assert f'<strong id="flag-rate">{api["flag_rate_note"]}</strong>' in html
 
 
 async def test_recommendations_show_the_evaluation_and_a_users_products(
