@@ -39,7 +39,10 @@ class ForecastQueries:
 
     @property
     def rollup(self) -> Rollup:
-        """Sales per UTC day and product: one row per product and day it sold."""
+        """Sales per UTC day and product, with the product's category: one row per product and
+        day it sold. The category is looked up (an index on `products.productId`) when the day
+        is aggregated, once per product and day, not at every read: a product moved to another
+        category moves its sales from the days aggregated after (a rebuild moves them all)."""
         s = self._s
 
         def pipeline(start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -50,6 +53,27 @@ class ForecastQueries:
                     "$group": {
                         "_id": {"day": day, "product": f"${s.TRANSACTION_PRODUCT_FIELD}"},
                         "sales": {"$sum": f"${s.TRANSACTION_AMOUNT_FIELD}"},
+                    }
+                },
+                {
+                    "$lookup": {
+                        "from": s.PRODUCTS_COLLECTION,
+                        "localField": "_id.product",
+                        "foreignField": s.PRODUCT_ID_FIELD,
+                        "pipeline": [
+                            # a sale without a product must not match products without an id
+                            {"$match": {s.PRODUCT_ID_FIELD: {"$ne": None}}},
+                            {"$limit": 1},
+                            {"$project": {"_id": 0, "category": f"${s.PRODUCT_CATEGORY_FIELD}"}},
+                        ],
+                        "as": "product",
+                    }
+                },
+                {"$unwind": {"path": "$product", "preserveNullAndEmptyArrays": True}},
+                {
+                    "$project": {
+                        "sales": 1,
+                        "category": {"$ifNull": ["$product.category", None]},
                     }
                 },
             ]
@@ -70,37 +94,17 @@ class ForecastQueries:
         """Sales per UTC day in [start, end), in total and per product category, dense: a day
         without transactions is a zero.
 
-        The rollup holds the sums per day and product (`update_rollup` first); MongoDB looks
-        each product up once per day it sold (an index on `products.productId`) and sums per
-        day and category, so Python receives one row per day and category whatever the number
-        of transactions. Sales of products missing from `products` count in the total only."""
+        The rollup holds the sums per day and product with its category (`update_rollup`
+        first); MongoDB sums them per day and category, so Python receives one row per day and
+        category whatever the number of transactions. Sales of products missing from `products`
+        count in the total only."""
         import pandas as pd
 
-        s = self._s
-        category = f"${s.PRODUCT_CATEGORY_FIELD}"
         pipeline: list[dict[str, Any]] = [
             {"$match": {"_id.day": {"$gte": start, "$lt": end}}},
             {
-                "$lookup": {
-                    "from": s.PRODUCTS_COLLECTION,
-                    "localField": "_id.product",
-                    "foreignField": s.PRODUCT_ID_FIELD,
-                    "pipeline": [
-                        # a transaction without a product must not match products without an id
-                        {"$match": {s.PRODUCT_ID_FIELD: {"$ne": None}}},
-                        {"$limit": 1},
-                        {"$project": {"_id": 0, "category": category}},
-                    ],
-                    "as": "product",
-                }
-            },
-            {"$unwind": {"path": "$product", "preserveNullAndEmptyArrays": True}},
-            {
                 "$group": {
-                    "_id": {
-                        "day": "$_id.day",
-                        "category": {"$ifNull": ["$product.category", None]},
-                    },
+                    "_id": {"day": "$_id.day", "category": "$category"},
                     "sales": {"$sum": "$sales"},
                 }
             },

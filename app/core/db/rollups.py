@@ -97,14 +97,15 @@ class Rollups:
         short leaves the days not covered, so the next update aggregates them again."""
         target = self._db[rollup.collection]
         state = self._db[STATE_COLLECTION]
-        stale = {} if fresh else {"$or": [{DAY: {"$lt": start}}, {DAY: {"$gte": since}}]}
+        # two ranges, not an `$or` of them, which SecantusDB scans the collection for
+        stale = [{}] if fresh else [{DAY: {"$lt": start}}, {DAY: {"$gte": since}}]
         started = time.perf_counter()
         written = 0
         async with database_errors():
             await state.replace_one(
                 {"_id": rollup.collection}, {"start": start, "end": since}, upsert=True
             )
-            removed = await target.delete_many(stale)
+            removed = sum([(await target.delete_many(rows)).deleted_count for rows in stale])
             cursor = await self._db[rollup.source].aggregate(
                 rollup.pipeline(since, end), allowDiskUse=True, batchSize=BATCH
             )
@@ -118,7 +119,7 @@ class Rollups:
                 await target.create_index([(DAY, ASCENDING)])
             await state.replace_one({"_id": rollup.collection}, {"start": start, "end": end})
         seconds = time.perf_counter() - started
-        return RollupRun(since, end, written, removed.deleted_count, seconds)
+        return RollupRun(since, end, written, removed, seconds)
 
 
 async def _insert(target: AsyncCollection[dict[str, Any]], batch: list[dict[str, Any]]) -> int:
