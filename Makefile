@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench screenshot demo-data clean
+.PHONY: run test test-fast lint format bench screenshot demo-data rebuild-rollups clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ screenshot: $(STAMP)  ## the page on demo data: docs/img/ui.png (and ui-phone.pn
 
 demo-data: $(STAMP)  ## rewrite the demo data (drops the three collections first)
 	$(PY) -m app.dev.demo --drop
+
+rebuild-rollups: $(STAMP)  ## aggregate the rollups over the whole window again (service stopped)
+	$(PY) -m app.dev.rollups
 
 clean:
 	rm -rf $(VENV) data logs

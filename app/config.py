@@ -233,6 +233,13 @@ class Settings(BaseSettings):
         "training fails with 503 and the model in service stays.",
     )
     DATA_COLLECTION_DAYS: int = Field(90, ge=28, le=3650, description="Forecasting needs 28.")
+    ROLLUP_SETTLE_DAYS: int = Field(
+        3,
+        ge=0,
+        le=365,
+        description="Days before the rollups' end aggregated again at each update: a "
+        "transaction's status can still change, or it can arrive late.",
+    )
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
     FORECAST_MODEL_TYPE: ForecastMethod = "ensemble"
     FORECAST_MAX_CATEGORIES: int = Field(

@@ -101,7 +101,9 @@ async def _time_query(url: str) -> dict[str, Any]:
     )
     rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
-    total, categories = await ForecastQueries(db, settings).daily_sales(start, end)
+    queries = ForecastQueries(db, settings)
+    await queries.update_rollup(start, end)
+    total, categories = await queries.daily_sales(start, end)
     seconds = time.perf_counter() - started
     grown = (psutil.Process().memory_info().rss - rss_before) / 2**20
     await client.close()

@@ -70,9 +70,14 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
         s = self._settings
         end = start_of_day(now)
         start = end - timedelta(days=s.DATA_COLLECTION_DAYS)
+        rollup = await self._queries.update_rollup(start, end)
         total, categories = await self._queries.daily_sales(start, end)
         data = ForecastInput(total, categories, s.FORECAST_MODEL_TYPE, s.FORECAST_MAX_CATEGORIES)
-        return TrainingData(data, len(total), start, end)
+        timings = {"rollup_seconds": rollup.seconds, "rollup_rows": float(rollup.written)}
+        return TrainingData(data, len(total), start, end, timings)
+
+    async def forget_rollups(self) -> None:
+        await self._queries.forget_rollup()
 
     async def predict(
         self, horizon: int | None, level: int, category: str | None = None

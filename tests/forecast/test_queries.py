@@ -33,7 +33,9 @@ async def test_daily_sales_match_python_and_fill_empty_days(
             expected[_day(t["transactionDate"])] += t["totalPrice"]
             by_category[category_of[t["productId"]], _day(t["transactionDate"])] += t["totalPrice"]
 
-    series, categories = await ForecastQueries(db, settings).daily_sales(start, end)
+    queries = ForecastQueries(db, settings)
+    await queries.update_rollup(start, end)
+    series, categories = await queries.daily_sales(start, end)
 
     assert len(series) == 90
     assert series.index[0] == pd.Timestamp(start.date())
@@ -72,6 +74,7 @@ async def test_sales_of_unknown_products_count_in_the_total_only(
     end = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 
     queries = ForecastQueries(db, settings)
+    await queries.update_rollup(end - timedelta(days=2), end)
     total, categories = await queries.daily_sales(end - timedelta(days=2), end)
 
     await client.drop_database("unknown_products")
@@ -103,6 +106,7 @@ async def test_field_names_come_from_configuration(
     end = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     queries = ForecastQueries(db, settings)
+    await queries.update_rollup(end - timedelta(days=3), end)
     series, categories = await queries.daily_sales(end - timedelta(days=3), end)
 
     await client.drop_database("renamed_fields")

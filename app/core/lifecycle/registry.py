@@ -66,6 +66,9 @@ class ModelRegistry:
     def register(self, spec: ModelSpec[Any, Any]) -> None:
         self._slots[spec.name] = ModelSlot(spec)
 
+    def spec(self, name: ModelName) -> ModelSpec[Any, Any]:
+        return self._slots[name].spec
+
     def on_training(self, listener: Callable[[TrainingEnded], None]) -> None:
         """Registers a function called at the end of every training, whatever its outcome."""
         self._training_listeners.append(listener)

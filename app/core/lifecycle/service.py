@@ -46,7 +46,12 @@ class ModelService(ABC, Generic[D, M]):
         """Reads what a training at `now` fits on."""
 
     def spec(self) -> ModelSpec[D, M]:
-        return ModelSpec(self.name, self.model_type, self.read, self.fit)
+        return ModelSpec(
+            self.name, self.model_type, self.read, self.fit, forget_rollups=self.forget_rollups
+        )
+
+    async def forget_rollups(self) -> None:
+        """Forgets what this capability's rollups cover (none by default)."""
 
     def _live(self) -> tuple[M, str | None]:
         """The live model and its version (read together, with no await between), noted for

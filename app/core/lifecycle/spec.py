@@ -7,7 +7,7 @@ Two type variables tie a capability's parts together, so that mypy checks them: 
 its services are answered with and its `prepare` readies."""
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -35,6 +35,7 @@ class TrainingData(Generic[D]):
     rows: int
     window_start: datetime
     window_end: datetime
+    timings: dict[str, float] = field(default_factory=dict)  # within the read: a rollup's update
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class ModelSpec(Generic[D, M]):
     # Awaited with a model and its metadata before it goes live (trained or loaded): what
     # serving it needs besides the model is read then. It handles its own failures.
     prepare: Callable[[M, dict[str, Any]], Awaitable[None]] | None = None
+    # Forgets what the capability's rollups cover, so that its next training aggregates its
+    # whole window again (see `app.core.db.rollups`); None for a capability without rollups.
+    forget_rollups: Callable[[], Awaitable[None]] | None = None
 
     async def prepare_served(self, model: M, metadata: dict[str, Any]) -> None:
         """Readies a model, trained or loaded, to be served, when the capability asks to."""

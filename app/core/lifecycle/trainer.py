@@ -97,16 +97,15 @@ class Trainer:
             fingerprint = await self._parts.database.data_fingerprint()
             data = await self._read(spec)
             query_seconds = loop.time() - started
-            await self._parts.jobs.update(
-                job, stage="fitting", timings={"query_seconds": query_seconds}
-            )
+            read_timings = {**data.timings, "query_seconds": query_seconds}
+            await self._parts.jobs.update(job, stage="fitting", timings=read_timings)
             model, fit_seconds = await self._parts.worker.fit(spec.fit, data.data)
             metadata = self._metadata(spec, data, model, query_seconds, fit_seconds)
             metadata["data_fingerprint"] = fingerprint
             await self._parts.jobs.update(
                 job,
                 stage="saving",
-                timings={"query_seconds": query_seconds, "fit_seconds": fit_seconds},
+                timings={**read_timings, "fit_seconds": fit_seconds},
             )
             metadata = await self._save(slot, model, metadata)
             await self._parts.jobs.update(job, stage="preparing")
@@ -211,6 +210,7 @@ class Trainer:
             "metrics": dict(model.metrics),
             "evaluation": dict(getattr(model, "evaluation", {})),
             "feature_names": list(getattr(model, "feature_names", [])),
+            **{name: round(value, 3) for name, value in data.timings.items()},
             "query_seconds": round(query_seconds, 3),
             "fit_seconds": round(fit_seconds, 3),
         }

@@ -91,9 +91,16 @@ class ServiceMetrics:
         )
         self.training_phase_seconds = histogram(
             "training_phase_seconds",
-            "The phases of successful trainings: the MongoDB read (query) and the fit.",
+            "The phases of successful trainings: the MongoDB read (query), the rollups' update "
+            "within it (rollup), and the fit.",
             ["model", "phase"],
             TRAINING_BUCKETS,
+        )
+
+        self.rollup_rows = counter(
+            "rollup_rows_written",
+            "Rows the rollups' updates wrote before the trainings that read them, by model.",
+            ["model"],
         )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -107,10 +114,13 @@ class ServiceMetrics:
         self.training_seconds.labels(ended.name, outcome).observe(ended.seconds)
         if ended.save_failed:
             self.save_failures.labels(ended.name).inc()
-        for phase in ("query", "fit"):
+        for phase in ("query", "rollup", "fit"):
             seconds = (ended.metadata or {}).get(f"{phase}_seconds")
             if seconds is not None:
                 self.training_phase_seconds.labels(ended.name, phase).observe(seconds)
+        rows = (ended.metadata or {}).get("rollup_rows")
+        if rows:
+            self.rollup_rows.labels(ended.name).inc(rows)
 
     def watch(self, models: ModelRegistry, database: Database, clock: Clock) -> None:
         """Counts the registry's trainings, and reads the models and the database at each

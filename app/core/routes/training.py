@@ -1,13 +1,14 @@
 """The routes that train a model on demand: `POST /api/v1/<model>/train` for every model, one
 implementation for all. They need an operator (see `app.core.http.access`), and a model trained a
-moment ago is not trained again until TRAIN_COOLDOWN_SECONDS have passed."""
+moment ago is not trained again until TRAIN_COOLDOWN_SECONDS have passed. With
+`rebuild_rollups=true`, the training first aggregates its rollups over its whole window again."""
 
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.core.http import OPERATOR_RESPONSES, OperatorAccess, RegistryDep, SettingsDep
@@ -79,9 +80,25 @@ async def check_cooldown(registry: ModelRegistry, name: ModelName, cooldown: flo
         )
 
 
+RebuildRollups = Annotated[
+    bool,
+    Query(
+        description="Aggregate the model's rollups (the daily sums it reads instead of the "
+        "transactions) over its whole window again, not only the days since the last update: "
+        "after changing NON_SALE_STATUSES or the field names, or after old transactions were "
+        "corrected. A model without rollups ignores it.",
+    ),
+]
+
+
 def _endpoint(name: ModelName) -> Callable[..., Awaitable[Any]]:
-    async def train(registry: RegistryDep, settings: SettingsDep) -> TrainResponse | JSONResponse:
+    async def train(
+        registry: RegistryDep, settings: SettingsDep, rebuild_rollups: RebuildRollups = False
+    ) -> TrainResponse | JSONResponse:
         await check_cooldown(registry, name, settings.TRAIN_COOLDOWN_SECONDS)
+        forget = registry.spec(name).forget_rollups
+        if rebuild_rollups and forget is not None:
+            await forget()
         job, task = await registry.submit(name, "request")
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=settings.TRAIN_WAIT_SECONDS)
