@@ -108,6 +108,7 @@ def test_intervals_cover_about_their_level_on_known_noise() -> None:
                 "weekday_mean_90"
             ),
             backtest={},
+            scale=backtest.level(history.to_numpy()),
         )
         band = model.forecast(series.index[122], 28, level=80)
         actual = series.iloc[122:].to_numpy()
