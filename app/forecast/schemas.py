@@ -46,9 +46,9 @@ class ForecastResponse(BaseModel):
 
 
 EXPLANATION_EXAMPLE = (
-    "The median of ETS, Theta and a weekday profile times a damped level and trend, the best 3 "
-    "of 7 methods over 12 origins, MASE 0.71 at 7 days and 0.80 at 28 against seasonal naive's "
-    "1.00 and 1.05."
+    "The median of ETS, Theta, ARIMA, the 28-day weekday mean and a weekday profile times a "
+    "damped level and trend, the best 5 of 7 methods over 12 origins, MASE 0.71 at 7 days and "
+    "0.80 at 28 against seasonal naive's 1.00 and 1.05."
 )
 
 

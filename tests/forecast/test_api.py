@@ -81,9 +81,9 @@ async def test_status_reports_model_and_metrics(client: httpx.AsyncClient) -> No
     assert body["served"] == "auto"
     assert {"mase_h7", "mase_h28", "seasonal_naive_mase_h28", "wape_h28"} <= set(body["metrics"])
     assert {"seasonal_naive", "weekday_mean_28", "ETS", "Theta", "auto"} <= set(body["backtest"])
-    assert len(body["members"]) == 3
+    assert len(body["members"]) == 5
     assert set(body["members"]) <= set(body["backtest"])
-    assert "the best 3 of 7 methods" in body["explanation"]
+    assert "the best 5 of 7 methods" in body["explanation"]
     assert body["runner_up"] in body["backtest"]
     assert body["backtest"]["seasonal_naive"]["origins"] > 0
     assert datetime.fromisoformat(body["last_retrain_time"]) >= NOW
