@@ -79,7 +79,8 @@ class ForecastModel:
 
     @property
     def feature_names(self) -> list[str]:
-        return list(FEATURE_NAMES) if isinstance(self.fitted, Recursive | Median) else []
+        fitted = self.fitted.members if isinstance(self.fitted, Median) else [self.fitted]
+        return list(FEATURE_NAMES) if any(isinstance(f, Recursive) for f in fitted) else []
 
     def computed(self, first_day: pd.Timestamp) -> bool:
         """Whether the forecast from `first_day` is already computed: then asking for it costs
