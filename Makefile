@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench screenshot demo-data rebuild-rollups clean
+.PHONY: run test test-fast lint format bench bench-peers bench-panel screenshot demo-data rebuild-rollups clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,22 @@ bench: $(BENCH_STAMP)  ## figures of docs/benchmarks.md; SIZES="50000 1000000" b
 	$(PY) -m bench.anomaly --service-sizes 100000 1000000
 	$(PY) -m bench.recommend --http-size 200000
 
+# The forecast panel's peers (statsforecast, Prophet) need pandas < 3: a virtual environment of
+# their own, run by bench/forecast_panel.py as a subprocess; the service never imports them.
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): requirements-peers.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-peers.txt
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP)  ## the peers' virtual environment (.venv-peers) for the forecast panel
+
+bench-panel: $(BENCH_STAMP) $(PEERS_STAMP)  ## the forecast panel (docs/benchmarks.md); ARGS="--quick"
+	$(PY) -m bench.datasets.ddop_shops --prepare
+	$(PY) -m bench.forecast_panel $(ARGS)
+
 screenshot: $(STAMP)  ## the page on demo data: docs/img/ui.png (and ui-phone.png), and its timings
 	$(PY) -m bench.ui
 
@@ -54,4 +70,4 @@ rebuild-rollups: $(STAMP)  ## aggregate the rollups over the whole window again 
 	$(PY) -m app.dev.rollups
 
 clean:
-	rm -rf $(VENV) data logs
+	rm -rf $(VENV) $(PEERS_VENV) data logs

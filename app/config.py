@@ -17,6 +17,7 @@ MIN_KEY_LENGTH = 32  # characters of MODEL_SIGNING_KEY
 POPULAR_DAYS = 28  # popular products: most distinct buyers over this many days
 # The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
 ForecastMethod = Literal[
+    "auto",
     "ensemble",
     "seasonal_naive",
     "weekday_mean_28",
@@ -25,6 +26,8 @@ ForecastMethod = Literal[
     "LinearRegression",
     "ETS",
     "ARIMA",
+    "Theta",
+    "ProfileTrend",
 ]
 # The detectors ANOMALY_MODEL_TYPE may name (see app/anomaly/detectors.py).
 AnomalyMethod = Literal["ECOD", "IsolationForest", "OneClassSVM"]
@@ -241,7 +244,7 @@ class Settings(BaseSettings):
         "transaction's status can still change, or it can arrive late.",
     )
     FORECAST_HORIZON: int = Field(7, ge=1, le=MAX_FORECAST_HORIZON)
-    FORECAST_MODEL_TYPE: ForecastMethod = "ensemble"
+    FORECAST_MODEL_TYPE: ForecastMethod = "auto"
     FORECAST_MAX_CATEGORIES: int = Field(
         50, ge=0, le=1000, description="Categories with the most sales get a forecast of their own."
     )

@@ -160,6 +160,7 @@ def evaluate(series: pd.Series, history_days: int, shift: pd.Timedelta) -> list[
                 last_day=history.index[-1],
                 errors_by_week=errors_by_week,
                 backtest={},
+                scale=backtest.level(history.to_numpy()),  # the errors are relative to it
             )
             forecast = model.forecast(history.index[-1] + pd.Timedelta(days=1), TEST_DAYS, 80)
             error = np.abs(actual - forecast["predicted"].to_numpy())
@@ -186,6 +187,7 @@ def _median_errors(
         errors={"ensemble": actual - median},
         actuals={"ensemble": actual},
         scales={"ensemble": tested.scales[members[0]]},
+        levels=tested.levels,
     )
     return combined.errors_by_week("ensemble")
 

@@ -1,10 +1,11 @@
 """Benchmark of a forecast training with every category: database time apart from fit time.
 
     python -m bench.forecast_training [--workdir bench/.data] [--no-database] [--no-journey]
+        [--no-demo] [--model-type auto]
 
-- fit: `train_forecasters` (what the worker process runs, through `fit_model`: the total
-  backtested against every
-  candidate, each category against seasonal naive) on daily sales per category of the demo data
+- fit: `train_forecasters` (what the worker process runs, through `fit_model`: for `auto`, the
+  default, the total chosen among `auto`'s pool and each category among the methods fitted in
+  milliseconds, all backtested) on daily sales per category of the demo data
   over 90 days, 1 and 3 years, and of The Complete Journey's year (every department): seconds,
   categories, and the peak RSS of this process;
 - database: the forecast's daily-sales pipeline (per day and product, `$lookup` of the
@@ -26,7 +27,7 @@ import pandas as pd
 import psutil
 from pymongo import AsyncMongoClient
 
-from app.config import Settings
+from app.config import ForecastMethod, Settings
 from app.forecast.model import train_forecasters
 from app.forecast.queries import ForecastQueries
 from bench.demo_db import DATABASE, embedded_database, seed
@@ -60,9 +61,11 @@ def journey_per_category() -> tuple[pd.Series, pd.DataFrame]:
     return total.iloc[:-1], categories.iloc[:-1]
 
 
-def time_fit(name: str, total: pd.Series, categories: pd.DataFrame) -> dict[str, Any]:
+def time_fit(
+    name: str, total: pd.Series, categories: pd.DataFrame, model_type: ForecastMethod
+) -> dict[str, Any]:
     started = time.perf_counter()
-    models = train_forecasters(total, categories, "ensemble", MAX_CATEGORIES)
+    models = train_forecasters(total, categories, model_type, MAX_CATEGORIES)
     seconds = time.perf_counter() - started
     mase = [m.metrics["mase_h28"] for m in models.categories.values()]
     naive = [m.metrics["seasonal_naive_mase_h28"] for m in models.categories.values()]
@@ -127,14 +130,24 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".data")
     parser.add_argument("--no-database", action="store_true")
     parser.add_argument("--no-journey", action="store_true")
+    parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument(
+        "--model-type", default=Settings.model_fields["FORECAST_MODEL_TYPE"].default
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {"fit": {}}
     print("| data | days | categories fitted | fit s | peak RSS MB | category MASE h28 | "
           "naive MASE h28 |\n|---|---|---|---|---|---|---|")  # fmt: skip
-    for days, label in ((90, "demo, 90 days"), (365, "demo, 1 year"), (1095, "demo, 3 years")):
-        out["fit"][label] = time_fit(label, *demo_per_category(days))
+    demo = (
+        ()
+        if args.no_demo
+        else ((90, "demo, 90 days"), (365, "demo, 1 year"), (1095, "demo, 3 years"))
+    )
+    for days, label in demo:
+        out["fit"][label] = time_fit(label, *demo_per_category(days), args.model_type)
     if not args.no_journey:
-        out["fit"]["Complete Journey"] = time_fit("Complete Journey", *journey_per_category())
+        journey = journey_per_category()
+        out["fit"]["Complete Journey"] = time_fit("Complete Journey", *journey, args.model_type)
     if not args.no_database:
         out["database"] = time_query(args.workdir)
     save_results("forecast_training", out)

@@ -8,12 +8,13 @@ asked for the days right after it.
   lag and rolling features (see `features`);
 - `ETS`: additive weekly-seasonal exponential smoothing (statsmodels' Holt-Winters), without a
   trend or with a damped one, whichever has the lower AIC;
-- `ARIMA`: seasonal ARIMA (p,0,q)(0,1,1) with a weekly season (statsmodels' SARIMAX), the
-  (p, q) of the lowest AIC among (1,0), (0,1) and (1,1);
-- `ensemble`: the median of a fixed set of members, chosen with the benchmark, not per training:
-  seasonal naive, both weekday means, the recursive random forest and ETS (adding ETS lowered
-  the mean MASE over the demo and Complete Journey series; ARIMA did not earn its place: see
-  docs/benchmarks.md, which has their fit times too).
+- `ARIMA`: seasonal ARIMA (p,d,q)(0,1,1) with a weekly season (statsmodels' SARIMAX): d by a
+  KPSS test of the week-on-week changes, then the lowest AIC among ARIMA_OPTIONS, which include
+  a drift;
+- `Theta`, `ProfileTrend`: a weekday profile times a level that moves (see `level`);
+- `ensemble`: the median of a fixed set of members, chosen with the benchmark on series without
+  a trend: seasonal naive, both weekday means, the recursive random forest and ETS;
+- `auto` (see `choice`): chosen per series from its own backtest.
 """
 
 import warnings
@@ -28,6 +29,7 @@ from sklearn.linear_model import LinearRegression
 
 from app.config import MAX_FORECAST_HORIZON, ForecastMethod
 from app.forecast.features import FEATURE_NAMES, WARM_UP_DAYS, make_features, next_day_features
+from app.forecast.level import profile_trend, theta
 
 CandidateName = ForecastMethod
 ENSEMBLE_MEMBERS: tuple[CandidateName, ...] = (
@@ -44,7 +46,16 @@ WEEK = 7
 # 80 s instead of about 30 s).
 LAST_YEAR = 52 * WEEK
 STATS_MIN_DAYS = 4 * WEEK  # a weekly season and its smoothing need a few weeks to estimate
-ARIMA_ORDERS = ((1, 0, 0), (0, 0, 1), (1, 0, 1))
+# ARIMA's options by order of differencing: without it, an AR(1) or ARMA(1, 1) of the
+# week-on-week changes, with a constant (a drift: a straight-line trend) or without; with it,
+# the "airline" model. The lowest AIC among them is fitted on the last ARIMA_DAYS (a SARIMAX
+# fit takes 0.3-2 s on a year, and a backtest refits at every origin).
+ARIMA_OPTIONS: dict[int, tuple[tuple[tuple[int, int, int], str], ...]] = {
+    0: (((1, 0, 0), "c"), ((1, 0, 1), "c"), ((1, 0, 0), "n")),
+    1: (((0, 1, 1), "n"),),
+}
+ARIMA_DAYS = 26 * WEEK
+KPSS_LEVEL = 0.05
 ARIMA_SEASONAL_ORDER = (0, 1, 1, WEEK)
 
 
@@ -224,23 +235,44 @@ def _ets(values: np.ndarray) -> Fitted | None:
     )
 
 
+def _differences(values: np.ndarray) -> int:
+    """1 when the week-on-week changes are not stationary by the KPSS test at 5 % (a level
+    that wanders), else 0: the order of differencing besides the seasonal one."""
+    from statsmodels.tsa.stattools import kpss
+
+    weekly = values[WEEK:] - values[:-WEEK]
+    if np.ptp(weekly) == 0:
+        return 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # p-values beyond the table's range
+        p_value = kpss(weekly, regression="c", nlags="auto")[1]
+    return int(p_value < KPSS_LEVEL)
+
+
 def _arima(values: np.ndarray) -> Fitted | None:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    def fit_order(order: tuple[int, int, int]) -> Any:
+    values = values[-ARIMA_DAYS:]
+
+    def fit_order(option: tuple[tuple[int, int, int], str]) -> Any:
+        order, trend = option
         return SARIMAX(
-            values, order=order, seasonal_order=ARIMA_SEASONAL_ORDER, concentrate_scale=True
+            values,
+            order=order,
+            seasonal_order=ARIMA_SEASONAL_ORDER,
+            trend=trend,
+            concentrate_scale=True,
         ).fit(disp=False)
 
-    best = _lowest_aic(fit_order, ARIMA_ORDERS)
+    best = _lowest_aic(fit_order, ARIMA_OPTIONS[_differences(values)])
     if best is None:
         return None
     model = best.filter_results
     return StateSpace(
         design=model.design[0, :, 0].copy(),
-        intercept=float(model.obs_intercept[0, 0]),
-        transition=model.transition[:, :, 0].copy(),
-        shift=model.state_intercept[:, 0].copy(),
+        intercept=float(model.obs_intercept[0, -1]),
+        transition=model.transition[:, :, -1].copy(),
+        shift=model.state_intercept[:, -1].copy(),
         state=model.predicted_state[:, -1].copy(),
     )
 
@@ -270,6 +302,8 @@ FITTERS: dict[CandidateName, Callable[[pd.Series], Fitted]] = {
     "LinearRegression": _recursive("LinearRegression"),
     "ETS": _statistical(_ets),
     "ARIMA": _statistical(_arima),
+    "Theta": _statistical(theta),
+    "ProfileTrend": _statistical(profile_trend),
 }
 # What each method needs, in days of history: a week to repeat, the warm-up of the lags and
 # rolling windows plus as many days again to learn from.
@@ -281,8 +315,11 @@ MIN_DAYS: dict[CandidateName, int] = {
     "LinearRegression": 2 * WARM_UP_DAYS,
     "ETS": STATS_MIN_DAYS,
     "ARIMA": STATS_MIN_DAYS,
+    "Theta": STATS_MIN_DAYS,
+    "ProfileTrend": STATS_MIN_DAYS,
 }
 MIN_DAYS["ensemble"] = max(MIN_DAYS[member] for member in ENSEMBLE_MEMBERS)
+MIN_DAYS["auto"] = STATS_MIN_DAYS  # what the most demanding of its pool needs (see `choice`)
 
 
 def fit(name: CandidateName, series: pd.Series) -> Fitted:

@@ -1,10 +1,12 @@
-"""Daily sales forecasting: the configured method, backtested at every training against every
-candidate, with prediction intervals calibrated on its own backtest errors.
+"""Daily sales forecasting: the configured method (by default `auto`, chosen per series: see
+`choice`), backtested at every training against the candidates, with prediction intervals
+calibrated on its own backtest errors.
 
 The intervals are split-conformal: for a forecast `w` weeks ahead, the band is the point
 forecast plus the (1 - level) / 2 and (1 + level) / 2 quantiles of the backtest's signed errors
-at that many weeks ahead; no distribution is assumed. Sales are never negative: the band is
-clipped at zero."""
+at that many weeks ahead, each relative to its origin's level and scaled back by today's level
+(so a growing series gets a growing band); no distribution is assumed. Sales are never
+negative: the band is clipped at zero."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ import pandas as pd
 
 from app.config import MAX_FORECAST_HORIZON as MAX_HORIZON
 from app.errors import NotEnoughData
-from app.forecast import backtest
+from app.forecast import backtest, choice
 from app.forecast.candidates import (
     FITTERS,
     MIN_DAYS,
@@ -35,6 +37,13 @@ RECENT_DAYS = 8 * WEEK  # the end of the training series kept with the model, to
 # First days after the history whose forecasts a training computes: today, and the next days
 # while no newer model replaces it (a daily retraining that fails, a week of them).
 PRECOMPUTED_DAYS = 8
+# The saved model's format: a model saved in another one is refused when loaded, and retrained
+# (2: relative interval errors, `auto` and its explanation, the forecast computed at training).
+FORMAT = 2
+
+
+class OutdatedFormat(ValueError):
+    """A saved forecast model of an earlier format: its bands and fields are not this code's."""
 
 
 @dataclass
@@ -52,17 +61,25 @@ class ForecastModel:
     note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     recent: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    scale: float = 1.0  # today's level, by which the relative errors are multiplied
+    members: tuple[CandidateName, ...] = ()  # what `auto` combines
+    explanation: str = ""  # what is served and why, in a sentence
+    runner_up: str | None = None  # the backtest's best other row
+    format: int = FORMAT
     _path: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        """A model saved before its forecast was kept (`_rolled`) computes it on first use."""
-        state.pop("_rolled", None)
-        state.setdefault("_path", np.empty(0))
+        """Refuses a model of another format (the loader then has it retrained)."""
+        if state.get("format") != FORMAT:
+            raise OutdatedFormat(
+                f"forecast model format {state.get('format', 1)} is not {FORMAT}: retrain it"
+            )
         self.__dict__.update(state)
 
     @property
     def feature_names(self) -> list[str]:
-        return list(FEATURE_NAMES) if isinstance(self.fitted, Recursive | Median) else []
+        fitted = self.fitted.members if isinstance(self.fitted, Median) else [self.fitted]
+        return list(FEATURE_NAMES) if any(isinstance(f, Recursive) for f in fitted) else []
 
     def precompute(self, first_days: int = PRECOMPUTED_DAYS) -> None:
         """Computes, once, the forecast from each of the `first_days` days after the history,
@@ -117,7 +134,7 @@ class ForecastModel:
         alpha = (1 - level / 100) / 2
         low = np.array([_quantile(errors, alpha) for errors in self.errors_by_week])
         high = np.array([_quantile(errors, 1 - alpha) for errors in self.errors_by_week])
-        return low[weeks], high[weeks]
+        return low[weeks] * self.scale, high[weeks] * self.scale
 
 
 def _quantile(sorted_errors: np.ndarray, q: float) -> float:
@@ -137,11 +154,12 @@ def _quantile(sorted_errors: np.ndarray, q: float) -> float:
 def train_forecaster(
     series: pd.Series,
     model_type: ForecastModelType,
-    backtested: Sequence[CandidateName] = (*FITTERS, "ensemble"),
+    backtested: Sequence[CandidateName] | None = None,
 ) -> ForecastModel:
-    """Backtests the `backtested` candidates (all by default) on a dense daily series (index:
-    consecutive days, values: sales), then fits the configured one, or a simpler one when the
-    history is too short; the served method is always backtested."""
+    """Backtests the `backtested` candidates (by default `auto`'s pool for `auto`, every
+    candidate otherwise) on a dense daily series (index: consecutive days, values: sales), then
+    fits the configured method, or a simpler one when the history is too short; the served
+    method is always backtested."""
     series = series.where(np.isfinite(series), 0.0)  # an overflowing day sum is not a sale
     if len(series) < WEEK:
         raise NotEnoughData(
@@ -154,6 +172,8 @@ def train_forecaster(
             f"{len(series)} days with total sales {float(series.sum()):.2f}. Load transactions "
             "or raise DATA_COLLECTION_DAYS."
         )
+    if backtested is None:
+        backtested = choice.POOL if model_type == "auto" else (*FITTERS, "ensemble")
     served, note = model_type, None
     needs = MIN_DAYS[model_type] + backtest.HORIZON
     if len(series) < needs and MIN_DAYS[model_type] > MIN_DAYS[FALLBACK]:
@@ -165,20 +185,41 @@ def train_forecaster(
     if len(series) < MIN_DAYS[served] + backtest.HORIZON:
         too_short = "Too short to backtest: the forecast has no interval yet."
         note = f"{note} {too_short}" if note else too_short
-    tested = backtest.run(series, list(dict.fromkeys(backtested)))
+    pool = [name for name in backtested if name != "auto"]
+    names = [*pool, served] if served != "auto" else pool
+    tested = backtest.run(series, list(dict.fromkeys(names)))
+    members: tuple[CandidateName, ...] = ()
+    if served == "auto" and tested.errors:
+        chosen = choice.choose(tested, pool)
+        members = chosen.members
+        tested.errors["auto"] = chosen.errors
+        tested.actuals["auto"] = tested.actuals[members[0]]
+        tested.scales["auto"] = tested.scales[members[0]]
+    elif served == "auto":
+        served = FALLBACK
     table = tested.table()
-    if served not in table:
-        tested = backtest.run(series, [served])
-        table = {**table, **tested.table()}
     model = ForecastModel(
         model_type=model_type,
         served=served,
-        fitted=fit(served, series),
+        fitted=_fitted(served, members, series),
         last_day=series.index[-1],
         errors_by_week=tested.errors_by_week(served) if served in tested.errors else [],
         backtest=table,
         note=note,
         recent=series.iloc[-RECENT_DAYS:].copy(),
+        scale=backtest.level(series.to_numpy()),
+        members=members,
+        runner_up=min(
+            (name for name in table if name != served),
+            key=lambda name: choice.score(table[name]),
+            default=None,
+        ),
+    )
+    origins = int(table.get(served, {}).get("origins", 0))
+    model.explanation = (
+        choice.explain(table, members, len(pool), origins)
+        if members
+        else choice.configured(table, served, model_type)
     )
     naive = table.get("seasonal_naive", {})
     model.metrics = {
@@ -187,6 +228,15 @@ def train_forecaster(
         "training_days": float(len(series)),
     }
     return model
+
+
+def _fitted(served: CandidateName, members: Sequence[CandidateName], series: pd.Series) -> Fitted:
+    """The served method fitted on the whole series: `auto`'s members' median, or one method."""
+    if served != "auto":
+        return fit(served, series)
+    if len(members) == 1:
+        return FITTERS[members[0]](series)
+    return Median([FITTERS[name](series) for name in members])
 
 
 @dataclass
@@ -207,6 +257,11 @@ class Forecasters:
         return self.total.feature_names
 
     @property
+    def explanation(self) -> str:
+        """What the total's forecast serves and why."""
+        return self.total.explanation
+
+    @property
     def evaluation(self) -> dict[str, dict[str, float]]:
         """The total's backtest table, every candidate's row."""
         return self.total.backtest
@@ -215,10 +270,11 @@ class Forecasters:
 def train_forecasters(
     total: pd.Series, categories: pd.DataFrame, model_type: ForecastModelType, max_categories: int
 ) -> Forecasters:
-    """The total is backtested against every candidate; each category, of the `max_categories`
-    largest by sales, against seasonal naive only, which keeps a training with dozens of
-    categories within a minute. A category too short or without sales is skipped with the
-    reason."""
+    """The total is backtested against every candidate (`auto`'s pool for `auto`); each
+    category, of the `max_categories` largest by sales, against seasonal naive only, or, for
+    `auto`, chosen among the methods fitted in milliseconds (choice.CATEGORY_POOL), which keeps
+    a training with dozens of categories within a minute. A category too short or without
+    sales is skipped with the reason."""
     model = train_forecaster(total, model_type)
     by_size = categories.sum().sort_values(ascending=False, kind="stable")
     fitted: dict[str, ForecastModel] = {}
@@ -232,7 +288,9 @@ def train_forecasters(
             continue
         try:
             fitted[category] = train_forecaster(
-                categories[category], model_type, ("seasonal_naive", model_type)
+                categories[category],
+                model_type,
+                choice.CATEGORY_POOL if model_type == "auto" else ("seasonal_naive", model_type),
             )
         except NotEnoughData as exc:
             skipped[category] = exc.detail

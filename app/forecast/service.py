@@ -185,6 +185,8 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
             ],
             backtest=model.backtest,
             served=model.served,
+            explanation=model.explanation,
+            runner_up=model.runner_up,
         )
 
     def categories(self) -> CategoriesResponse:
@@ -200,6 +202,7 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
                     seasonal_naive_mase_h7=model.metrics.get("seasonal_naive_mase_h7"),
                     seasonal_naive_mase_h28=model.metrics.get("seasonal_naive_mase_h28"),
                     note=model.note,
+                    explanation=model.explanation,
                 )
                 for name, model in forecasters.categories.items()
             ],
@@ -215,6 +218,9 @@ class ForecastService(ModelService[ForecastInput, "Forecasters"]):
             forecast_horizon_default=self._settings.FORECAST_HORIZON,
             served=model.served if model is not None else None,
             backtest=model.backtest if model is not None else {},
+            members=list(model.members) if model is not None else [],
+            explanation=model.explanation if model is not None else None,
+            runner_up=model.runner_up if model is not None else None,
             categories=list(forecasters.categories) if forecasters is not None else [],
         )
 

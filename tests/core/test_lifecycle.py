@@ -210,7 +210,7 @@ async def test_saved_models_are_reused_and_a_corrupt_one_is_retrained(
     assert after["recommend"]["last_retrain_time"] == before["recommend"]["last_retrain_time"]
     assert after["forecast"]["last_retrain_time"] > before["forecast"]["last_retrain_time"]
     assert store.current("forecast") != live
-    assert store.load_current("forecast", "ensemble") is not None
+    assert store.load_current("forecast", "auto") is not None
 
 
 def training_names() -> tuple[str, ...]:

@@ -28,6 +28,7 @@ async def test_status_shows_database_and_models(client: httpx.AsyncClient) -> No
     assert body["recommendation_model_trained"] is True
     assert datetime.fromisoformat(body["last_retrain_time"]) >= NOW
     assert body["models"] == {"forecast": "trained", "anomaly": "trained", "recommend": "trained"}
+    assert "the best 5 of 7 methods" in body["forecast_served"]
 
 
 async def test_liveness(client: httpx.AsyncClient) -> None:

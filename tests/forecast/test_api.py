@@ -77,12 +77,14 @@ async def test_status_reports_model_and_metrics(client: httpx.AsyncClient) -> No
 
     assert body["is_trained"] is True
     assert body["state"] == "trained"
-    assert body["model_type"] == "ensemble"
-    assert body["served"] == "ensemble"
+    assert body["model_type"] == "auto"
+    assert body["served"] == "auto"
     assert {"mase_h7", "mase_h28", "seasonal_naive_mase_h28", "wape_h28"} <= set(body["metrics"])
-    assert {"seasonal_naive", "weekday_mean_28", "RandomForestRegressor", "ensemble"} <= set(
-        body["backtest"]
-    )
+    assert {"seasonal_naive", "weekday_mean_28", "ETS", "Theta", "auto"} <= set(body["backtest"])
+    assert len(body["members"]) == 5
+    assert set(body["members"]) <= set(body["backtest"])
+    assert "the best 5 of 7 methods" in body["explanation"]
+    assert body["runner_up"] in body["backtest"]
     assert body["backtest"]["seasonal_naive"]["origins"] > 0
     assert datetime.fromisoformat(body["last_retrain_time"]) >= NOW
     assert body["forecast_horizon_default"] == 7
@@ -94,7 +96,7 @@ async def test_predict_gives_intervals_at_the_asked_level(client: httpx.AsyncCli
 
     assert default["level"] == 80
     assert wide["level"] == 95
-    assert default["model_type"] == "ensemble"
+    assert default["model_type"] == "auto"
     assert default["backtest_mase"]["h7"] > 0
     for point, wider in zip(default["forecast"], wide["forecast"], strict=True):
         assert 0 <= point["lower"] <= point["predicted_sales"] <= point["upper"]
@@ -113,7 +115,8 @@ async def test_categories_lists_each_sold_category_with_its_backtest(
     assert len(listed) >= 5
     assert listed == status["categories"]
     for row in body["categories"]:
-        assert row["served"] == "ensemble"
+        assert row["served"] == "auto"
+        assert "of 5 methods" in row["explanation"]
         assert row["mase_h7"] > 0
         assert row["seasonal_naive_mase_h7"] > 0
 

@@ -113,6 +113,7 @@ def test_intervals_cover_about_their_level_on_known_noise() -> None:
                 "weekday_mean_90"
             ),
             backtest={},
+            scale=backtest.level(history.to_numpy()),
         )
         band = model.forecast(series.index[122], 28, level=80)
         actual = series.iloc[122:].to_numpy()
@@ -239,14 +240,3 @@ def test_a_forecast_past_the_computed_days_is_computed_then_kept() -> None:
     assert model.computed(far)
     expected = np.maximum(model.fitted.predict(PRECOMPUTED_DAYS + 4 + 7), 0.0)[-7:]
     assert np.allclose(forecast["predicted"], expected)
-
-
-def test_a_model_saved_before_forecasts_were_kept_still_forecasts() -> None:
-    model = train_forecaster(noisy_weekly(20, seed=6), "weekday_mean_28")
-    state = {k: v for k, v in model.__dict__.items() if k != "_path"}
-    old = ForecastModel.__new__(ForecastModel)
-    old.__setstate__({**state, "_rolled": {}})
-
-    first = model.last_day + pd.Timedelta(days=1)
-    assert not old.computed(first)
-    pd.testing.assert_frame_equal(old.forecast(first, 7), model.forecast(first, 7))
