@@ -10,30 +10,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app import config_values
 
+# The methods the *_MODEL_TYPE settings may name, re-exported beside the settings.
+from app.config_values import AnomalyMethod as AnomalyMethod
+from app.config_values import ForecastMethod as ForecastMethod
+from app.config_values import RecommenderMethod as RecommenderMethod
+
 APP_NAME = "Adaptive BI AI Service"
 APP_VERSION = "2.0.0"
 MAX_FORECAST_HORIZON = 30
 MIN_KEY_LENGTH = 32  # characters of MODEL_SIGNING_KEY
 POPULAR_DAYS = 28  # popular products: most distinct buyers over this many days
-# The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
-ForecastMethod = Literal[
-    "auto",
-    "ensemble",
-    "seasonal_naive",
-    "weekday_mean_28",
-    "weekday_mean_90",
-    "RandomForestRegressor",
-    "LinearRegression",
-    "ETS",
-    "ARIMA",
-    "Theta",
-    "ProfileTrend",
-]
-# The detectors ANOMALY_MODEL_TYPE may name (see app/anomaly/detectors.py).
-AnomalyMethod = Literal["ECOD", "IsolationForest", "OneClassSVM"]
-# What RECOMMENDER_MODEL_TYPE may name: `auto`, or the family of recommenders to evaluate (see
-# app/recommend/scorers.py).
-RecommenderMethod = Literal["auto", "SVD", "ALS", "EASE"]
 # ALLOWED_HOSTS by default: the loopback names, and the compose service's name, by which the
 # platform's backend calls it (http://ai_service:8000).
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "ai_service")

@@ -1,7 +1,29 @@
-"""The checks of settings whose text has a shape of its own (addresses, host names), apart from
-the list of settings in `app.config`, so that it reads as that list."""
+"""What some settings may hold, apart from the list of settings in `app.config` so that it reads
+as that list: the methods the `*_MODEL_TYPE` settings may name, and the checks of settings whose
+text has a shape of its own (addresses, host names)."""
 
 import ipaddress
+from typing import Literal
+
+# The forecasting methods FORECAST_MODEL_TYPE may name (see app/forecast/candidates.py).
+ForecastMethod = Literal[
+    "auto",
+    "ensemble",
+    "seasonal_naive",
+    "weekday_mean_28",
+    "weekday_mean_90",
+    "RandomForestRegressor",
+    "LinearRegression",
+    "ETS",
+    "ARIMA",
+    "Theta",
+    "ProfileTrend",
+]
+# The detectors ANOMALY_MODEL_TYPE may name (see app/anomaly/detectors.py).
+AnomalyMethod = Literal["ECOD", "IsolationForest", "OneClassSVM"]
+# What RECOMMENDER_MODEL_TYPE may name: `auto`, or the family of recommenders to evaluate (see
+# app/recommend/scorers.py).
+RecommenderMethod = Literal["auto", "SVD", "ALS", "EASE"]
 
 
 def proxy_addresses(proxies: list[str]) -> list[str]:
