@@ -55,6 +55,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     **TRAIN_ERROR_RESPONSES,
     **OPERATOR_RESPONSES,
+    422: error_response(
+        "The request's content cannot be used.",
+        "Query parameter 'rebuild_rollups': Input should be a valid boolean, unable to "
+        "interpret input (got 'maybe').",
+    ),
     429: error_response(
         "The model's last training ended less than TRAIN_COOLDOWN_SECONDS ago; the "
         "`Retry-After` header says in how many seconds it may be trained again.",
