@@ -35,6 +35,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from app.errors import NotEnoughData
 from app.forecast.model import ForecastModelType, train_forecaster
 from bench.panel_cases import HORIZON, ORIGINS, STRESS_BASES, Case, build
 from bench.serving import ROOT, as_worker, save_results
@@ -165,8 +166,13 @@ def run(cases: list[Case], method: str, peers: bool, jobs: int) -> list[dict[str
                 "origin": str(origin.date()),
                 "key": key,
             }
+            try:
+                served_result = future.result()
+            except NotEnoughData as error:  # e.g. a department without sales in the history
+                print(f"left out {key}: {error}", flush=True)
+                continue
             for name, (forecast, seconds) in (
-                ("served", future.result()),
+                ("served", served_result),
                 ("seasonal naive", seasonal_naive(history)),
             ):
                 row[name] = {**score(forecast, actual, history), "fit_seconds": seconds}
