@@ -35,6 +35,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from app.errors import NotEnoughData
 from app.forecast.model import ForecastModelType, train_forecaster
 from bench.panel_cases import HORIZON, ORIGINS, STRESS_BASES, Case, build
 from bench.serving import ROOT, as_worker, save_results
@@ -165,8 +166,13 @@ def run(cases: list[Case], method: str, peers: bool, jobs: int) -> list[dict[str
                 "origin": str(origin.date()),
                 "key": key,
             }
+            try:
+                served_result = future.result()
+            except NotEnoughData as error:  # e.g. a department without sales in the history
+                print(f"left out {key}: {error}", flush=True)
+                continue
             for name, (forecast, seconds) in (
-                ("served", future.result()),
+                ("served", served_result),
                 ("seasonal naive", seasonal_naive(history)),
             ):
                 row[name] = {**score(forecast, actual, history), "fit_seconds": seconds}
@@ -217,7 +223,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
 
 def print_tables(summary: dict[str, dict[str, dict[str, float]]], method: str) -> None:
     print(f"\n#### The served forecast ({method}) beside the best peer: MASE h7 / h28, 80 % band")
-    print("| group | n | served | seasonal naive | best peer h7 | best peer h28 | served 80 % |")
+    print("| group | histories | served | seasonal naive | best peer h7 | best peer h28 | 80 % |")
     print("|---|---|---|---|---|---|---|")
     for group, methods in summary.items():
         s, naive = methods["served"], methods["seasonal naive"]
@@ -232,7 +238,7 @@ def print_tables(summary: dict[str, dict[str, dict[str, float]]], method: str) -
             f"{s['cov80']:.2f} |"
         )
     for group, methods in summary.items():
-        print(f"\n#### {group}: {int(methods['served']['n'])} series × origins")
+        print(f"\n#### {group}: {int(methods['served']['n'])} histories (series × origins)")
         print("| method | MASE h7 | MASE h28 | WAPE | bias | 80 % | 95 % | fit s |")
         print("|---|---|---|---|---|---|---|---|")
         for name, m in methods.items():
@@ -285,6 +291,7 @@ def main() -> None:
     print_tables(summary, args.served)
     print(f"\n({len(rows)} histories in {time.perf_counter() - started:.0f} s)")
     name = f"forecast-panel-{args.served}" + ("-quick" if args.quick else "")
+    name += "".join(f"-{text.replace(' ', '_')}" for text in args.groups)
     path = save_results(name, {"served": args.served, "summary": summary, "rows": rows})
     print(f"saved {path}")
 
