@@ -253,7 +253,7 @@ def print_tables(summary: dict[str, dict[str, dict[str, float]]], method: str) -
 def main() -> None:
     as_worker("bench.forecast_panel")
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--served", default="ensemble", help="the method train_forecaster fits")
+    parser.add_argument("--served", default="auto", help="the method train_forecaster fits")
     parser.add_argument("--quick", action="store_true", help="totals only, 2 origins, 1 seed")
     parser.add_argument("--categories", type=int, default=3, help="per data set (-1: all)")
     parser.add_argument("--category-origins", type=int, default=2)
