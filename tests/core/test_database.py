@@ -4,8 +4,11 @@ collection while its indexes are being created (SecantusDB deadlocked on the two
 test run: createIndexes spinning beside an upsert into the jobs collection)."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 from secantus import SecantusDBServer
 
 from app.config import Settings
@@ -75,3 +78,32 @@ async def test_an_index_never_creates_a_collection_one_created_later_is_indexed(
     assert before == []
     assert "created_at_-1" in jobs_indexes
     assert "model_1_created_at_-1" in jobs_indexes
+
+
+async def test_a_ping_on_a_closed_connection_is_tried_once_more_a_missing_server_is_not(
+    mongo_server: SecantusDBServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(make_settings(mongo_server.uri, tmp_path))
+    real = AsyncDatabase.command
+    failures: list[Exception] = [AutoReconnect("127.0.0.1:1: connection is already closed")]
+    pings = []
+
+    async def command(self: AsyncDatabase, name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == "ping":
+            pings.append(self.name)
+            if failures:
+                raise failures.pop()
+        return await real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncDatabase, "command", command)
+    answered = await database.ping()
+    tried_twice = list(pings)
+    failures.append(ServerSelectionTimeoutError("no server"))
+    pings.clear()
+    missing = await database.ping()
+
+    await database.client.close()
+    assert answered is True
+    assert tried_twice == ["admin", "admin"]
+    assert missing is False
+    assert pings == ["admin"]

@@ -11,6 +11,7 @@ from loguru import logger
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
+    AutoReconnect,
     ConnectionFailure,
     OperationFailure,
     PyMongoError,
@@ -83,8 +84,7 @@ class Database:
     async def ping(self) -> bool:
         """Pings MongoDB, updates `connected`, and fires the reconnect callbacks on a transition."""
         try:
-            with pymongo.timeout(self._settings.MONGODB_TIMEOUT_MS / 1000):
-                await self.client.admin.command("ping")
+            await self._ping_once_more_on_a_closed_connection()
         except PyMongoError as exc:
             if self.connected or not self._pinged:
                 logger.warning("MongoDB is unreachable; retrying in the background: {}", exc)
@@ -104,6 +104,21 @@ class Database:
         elif not self._indexed:  # collections that appeared since (the jobs', at a first training)
             await self._ensure_indexes()
         return True
+
+    async def _ping_once_more_on_a_closed_connection(self) -> None:
+        """A ping; a second one when the first failed on a pooled connection the server had
+        closed (the driver drops it then): one stale connection must not make a server that
+        answers look down. A server not found is not tried twice."""
+        for attempt in (1, 2):
+            try:
+                with pymongo.timeout(self._settings.MONGODB_TIMEOUT_MS / 1000):
+                    await self.client.admin.command("ping")
+                return
+            except ServerSelectionTimeoutError:
+                raise
+            except AutoReconnect:
+                if attempt == 2:
+                    raise
 
     def start(self) -> None:
         """Starts watching MongoDB in the background: a ping every DB_WATCH_INTERVAL_SECONDS."""
